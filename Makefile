@@ -1,0 +1,44 @@
+# The two commands of the README: `make demo` and `make test`.
+# Both create .venv and install the locked dependency set into it themselves.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+HOME_DIR ?= var
+DEMO_PERSONS ?= 50000
+DEMO_DAYS ?= 30
+DEMO_START ?= 2025-03-01
+
+.PHONY: demo test install lock lint clean serve
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "uv>=0.5"
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/wugan synth --home $(HOME_DIR) --persons $(DEMO_PERSONS) --start $(DEMO_START) --days $(DEMO_DAYS) --corrupt 0.001
+	$(BIN)/wugan run --home $(HOME_DIR) --start $(DEMO_START) --days $(DEMO_DAYS)
+	@echo
+	@echo "Look at: $(HOME_DIR)/lake.duckdb (duckdb $(HOME_DIR)/lake.duckdb, e.g. 'from quarantine'),"
+	@echo "         $(HOME_DIR)/cases.db (the case store), $(HOME_DIR)/outbox/ (notices sent)."
+
+test: $(STAMP)
+	$(BIN)/wugan rules test
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests dags bench
+
+# Re-lock after changing dependencies in pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) $(HOME_DIR) test-output

@@ -1,0 +1,207 @@
+"""The case store's tables.
+
+Pipeline rows have deterministic string ids derived from natural keys
+(``make_id``), so a rerun, a retry after a crash, or the same window on
+another database produces exactly the same rows, and ids in URLs carry no
+personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "make_id",
+    "Event",
+    "Decision",
+    "Case",
+    "Item",
+    "Task",
+    "Notice",
+    "AuditLog",
+    "Watermark",
+    "OptOut",
+    "ITEM_STATES",
+    "ROUTES",
+]
+
+ROUTES = ("instant_approve", "bundle_case", "assistant_task", "no_action")
+ITEM_STATES = ("pending", "ready", "in_progress", "done", "rejected")
+TASK_STATES = ("backlog", "assigned", "done")
+VISIT_OUTCOMES = ("confirmed", "not_eligible", "unreachable", "declined")
+
+
+def make_id(*parts: object) -> str:
+    """A short opaque id from a natural key: stable across runs and databases."""
+    return hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).hexdigest()
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Event(Base):
+    """A life event sensed in the lake; ``key`` makes it happen once."""
+
+    __tablename__ = "events"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    event_type: Mapped[str] = mapped_column(String(20), index=True)
+    person_id: Mapped[str | None] = mapped_column(String(18), index=True)
+    subject: Mapped[str] = mapped_column(
+        String(40), doc="the person or birth record the case is about"
+    )
+    village_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    detected_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Decision(Base):
+    """What the rules (and the model) decided about an event, with the explanation."""
+
+    __tablename__ = "decisions"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
+    event_type: Mapped[str] = mapped_column(String(20), index=True)
+    route: Mapped[str] = mapped_column(String(20), index=True)
+    ruleset: Mapped[str] = mapped_column(String(40))
+    ruleset_version: Mapped[str] = mapped_column(String(16))
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    score: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    decided_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    review: Mapped[str | None] = mapped_column(
+        String(20), doc="None, 'sampled', 'confirmed' or 'revoked' by the back office"
+    )
+
+
+class Case(Base):
+    """A bundle case (一件事): one per person or child per event."""
+
+    __tablename__ = "cases"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), unique=True)
+    event_type: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(String(60))
+    person_id: Mapped[str | None] = mapped_column(String(18), index=True)
+    household_id: Mapped[str | None] = mapped_column(String(40))
+    village_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    lead_department: Mapped[str] = mapped_column(String(40))
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Item(Base):
+    """One department's service inside a case; ready once its dependencies are done."""
+
+    __tablename__ = "items"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    service: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(60))
+    department: Mapped[str] = mapped_column(String(40), index=True)
+    stage: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    depends_on: Mapped[list[Any]] = mapped_column(default=list)
+    due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    amount: Mapped[float | None] = mapped_column(Numeric(12, 2, asdecimal=False))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    __table_args__ = (Index("ix_items_case_service", "case_id", "service", unique=True),)
+
+
+class Task(Base):
+    """A visit or confirmation for a village assistant, within their weekly capacity."""
+
+    __tablename__ = "tasks"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
+    decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    person_id: Mapped[str | None] = mapped_column(String(18), index=True)
+    village_code: Mapped[str] = mapped_column(String(12), index=True)
+    assistant_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    priority: Mapped[float] = mapped_column(Float, index=True)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    week: Mapped[dt.date | None] = mapped_column(
+        Date, index=True, doc="Monday of the week it is assigned to"
+    )
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="backlog", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome_notes: Mapped[str | None] = mapped_column(Text)
+    outcome_on: Mapped[dt.date | None] = mapped_column(Date)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"))
+
+
+class Notice(Base):
+    """The outbox: a rendered message waiting to be sent exactly once."""
+
+    __tablename__ = "notices"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("events.id"), index=True)
+    person_id: Mapped[str | None] = mapped_column(String(18), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(40))
+    template: Mapped[str] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditLog(Base):
+    """Append-only: who did what to which row, when, before and after."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(40), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Watermark(Base):
+    """The last day a detector has seen, per scope (a county, or ``all``)."""
+
+    __tablename__ = "watermarks"
+    detector: Mapped[str] = mapped_column(String(20), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(12), primary_key=True)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+
+
+class OptOut(Base):
+    """A citizen's refusal of a proactive service; detection honours it."""
+
+    __tablename__ = "opt_outs"
+    person_id: Mapped[str] = mapped_column(String(18), primary_key=True)
+    service: Mapped[str] = mapped_column(
+        String(40), primary_key=True, doc="an event type, or 'all'"
+    )
+    since: Mapped[dt.date] = mapped_column(Date)

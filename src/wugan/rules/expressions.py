@@ -1,0 +1,148 @@
+"""The SQL allow-list: rule expressions are parsed with sqlglot and only known-safe nodes pass.
+
+Analysts write SQL, but a rule must never read a table, call a side-effecting
+function or smuggle in a second statement; everything not listed here is
+refused, so new sqlglot node types are refused by default.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.tokens import TokenType
+
+__all__ = ["ExpressionError", "parse_expression", "column_names", "rename_columns", "to_sql"]
+
+MAX_LENGTH = 4000
+
+_ALLOWED: tuple[type[exp.Expression], ...] = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren,
+    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg,
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
+    exp.And, exp.Or, exp.Not, exp.Case, exp.If, exp.Cast, exp.TryCast, exp.DataType, exp.DataTypeParam,
+    exp.Is, exp.Between, exp.In, exp.Coalesce, exp.Least, exp.Greatest,
+    exp.DateDiff, exp.DateTrunc, exp.TimestampTrunc, exp.DateAdd, exp.DateSub, exp.Interval,
+    exp.Extract, exp.Year, exp.Month, exp.Day, exp.DateFromParts, exp.TimeToStr,
+    exp.Floor, exp.Ceil, exp.Round, exp.Abs, exp.StartsWith, exp.DPipe, exp.Var,
+)  # fmt: skip
+_FUNCTION_NAMES = {
+    exp.Coalesce: "coalesce", exp.Least: "least", exp.Greatest: "greatest", exp.DateDiff: "date_diff",
+    exp.DateTrunc: "date_trunc", exp.TimestampTrunc: "date_trunc", exp.DateAdd: "date_add",
+    exp.DateSub: "date_sub", exp.Extract: "extract", exp.Year: "year", exp.Month: "month", exp.Day: "day",
+    exp.DateFromParts: "make_date", exp.TimeToStr: "strftime", exp.Floor: "floor", exp.Ceil: "ceil",
+    exp.Round: "round", exp.Abs: "abs", exp.StartsWith: "starts_with",
+}  # fmt: skip
+_UNITS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "YEARS", "MONTHS", "DAYS", "WEEKS"}
+_VAR_PARENTS = (exp.Interval, exp.DateDiff, exp.Extract, exp.DateTrunc, exp.TimestampTrunc, exp.DateAdd, exp.DateSub)
+_TYPES = {
+    exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
+    exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT, exp.DataType.Type.DECIMAL, exp.DataType.Type.VARCHAR,
+    exp.DataType.Type.TEXT, exp.DataType.Type.CHAR, exp.DataType.Type.DATE, exp.DataType.Type.BOOLEAN,
+    exp.DataType.Type.TIMESTAMP,
+}  # fmt: skip
+_LITERALS = (exp.Literal, exp.Boolean, exp.Null)
+
+
+class ExpressionError(ValueError):
+    """Why an expression is refused; ``name`` is the offending token, for locating the line."""
+
+    def __init__(self, message: str, name: str | None = None):
+        super().__init__(message)
+        self.name = name
+
+
+def _describe(node: exp.Expression) -> str:
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return type(node).__name__
+
+
+def parse_expression(text: object) -> exp.Expression:
+    """Parse one SQL scalar expression and check every node against the allow-list."""
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ExpressionError("expression must be a SQL string")
+    text = str(text)
+    if not text.strip():
+        raise ExpressionError("empty expression")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression longer than {MAX_LENGTH} characters")
+    try:
+        tokens = sqlglot.Dialect.get_or_raise("duckdb").tokenize(text)
+        if any(t.token_type == TokenType.SEMICOLON for t in tokens):
+            raise ExpressionError("forbidden construct ';' (one expression only)", ";")
+        parsed = sqlglot.parse(text, read="duckdb")
+    except ExpressionError:
+        raise
+    except RecursionError:
+        raise ExpressionError("expression nested too deeply") from None
+    except Exception as e:  # sqlglot raises several error types on bad input
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ExpressionError(f"syntax error: {first}") from None
+    if len(parsed) != 1 or parsed[0] is None:
+        raise ExpressionError("expected exactly one expression")
+    tree = parsed[0]
+    try:
+        _check(tree)
+    except RecursionError:
+        raise ExpressionError("expression nested too deeply") from None
+    return tree
+
+
+def _check(tree: exp.Expression) -> None:
+    for node in tree.walk():
+        if isinstance(node, exp.Anonymous):
+            raise ExpressionError(f"function '{node.name.lower()}' is not allowed", node.name)
+        if not isinstance(node, _ALLOWED) or type(node) is exp.Expression:
+            label = _describe(node)
+            kind = "function" if isinstance(node, exp.Func) else "construct"
+            raise ExpressionError(f"forbidden {kind} '{label}'", label if kind == "function" else None)
+        if isinstance(node, exp.Column):
+            if not isinstance(node.this, exp.Identifier):
+                raise ExpressionError("forbidden construct '*'")
+            if node.table or node.args.get("db") or node.args.get("catalog"):
+                raise ExpressionError(f"qualified column '{node.sql()}' is not allowed", node.name)
+        elif isinstance(node, exp.Var):
+            if not isinstance(node.parent, _VAR_PARENTS) or node.name.upper() not in _UNITS:
+                raise ExpressionError(f"unexpected word '{node.name}'", node.name)
+        elif isinstance(node, exp.In):
+            if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
+                raise ExpressionError("IN accepts only a list of literals")
+            for item in node.expressions:
+                inner = item.this if isinstance(item, exp.Neg | exp.Paren) else item
+                if not isinstance(inner, _LITERALS):
+                    raise ExpressionError("IN accepts only a list of literals")
+        elif isinstance(node, exp.DataType):
+            if node.this not in _TYPES:
+                raise ExpressionError(f"type '{node.sql()}' is not allowed", None)
+        elif isinstance(node, exp.Interval):
+            unit = node.args.get("unit")
+            if unit is None:
+                raise ExpressionError("INTERVAL needs a unit (e.g. INTERVAL 1 MONTH)")
+        elif isinstance(node, exp.Literal) and not node.is_string:
+            try:
+                float(node.this)
+            except ValueError:
+                raise ExpressionError(f"bad number '{node.this}'") from None
+
+
+def column_names(tree: exp.Expression) -> list[str]:
+    """Referenced names in order of appearance, unique."""
+    seen: dict[str, None] = {}
+    for col in tree.find_all(exp.Column):
+        seen.setdefault(col.name, None)
+    return list(seen)
+
+
+def rename_columns(tree: exp.Expression, mapping: dict[str, str]) -> exp.Expression:
+    """Copy of ``tree`` with each column replaced by its quoted internal name."""
+
+    def repl(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.name in mapping:
+            return exp.column(mapping[node.name], quoted=True)
+        return node
+
+    return tree.copy().transform(repl)
+
+
+def to_sql(tree: exp.Expression) -> str:
+    return tree.sql(dialect="duckdb")
