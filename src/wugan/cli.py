@@ -128,3 +128,45 @@ def contracts(table: Annotated[str | None, typer.Argument(help="one table; all w
         for code, text in REASONS.items():
             reasons.add_row(code, text)
         console.print(reasons)
+
+
+@app.command()
+def run(
+    start: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="first day")] = dt.datetime(2025, 3, 1),
+    days: Annotated[int, typer.Option(help="days to run")] = 30,
+    sender: Annotated[str | None, typer.Option(envvar="WUGAN_NOTICE_SENDER", help="file, console or a webhook URL")] = None,
+    home: Home = None,
+) -> None:
+    """Run ingest → detect → assess → act → notify day by day from START for DAYS days."""
+    from wugan.pipeline import run as run_pipeline
+    from wugan.pipeline import summary
+
+    settings = _settings(home)
+    with _progress() as bar:
+        task = bar.add_task("run", total=days)
+
+        def advance(report) -> None:
+            events = sum(r.events for r in report.acted.values())
+            bar.update(task, advance=1, description=f"run {report.day}: {events} events")
+
+        run_pipeline(settings, start=start.date(), days=days, sender=sender, progress=advance)
+    print_summary(summary(settings))
+    console.print(f"case store: {settings.case_store_url}\noutbox: {settings.home / 'outbox'}")
+
+
+def print_summary(counts: dict) -> None:
+    for title, counter in counts.items():
+        table = Table("", "count", title=title, min_width=40)
+        for key, n in sorted(counter.items(), key=lambda kv: str(kv[0])):
+            table.add_row(str(key), f"{n:,}")
+        table.add_row("[b]total[/b]", f"[b]{sum(counter.values()):,}[/b]")
+        console.print(table)
+
+
+def _mount() -> None:
+    from wugan.rules.cli import app as rules_app
+
+    app.add_typer(rules_app, name="rules", help="rule sets: test, evaluate, list, show")
+
+
+_mount()

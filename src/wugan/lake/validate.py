@@ -153,7 +153,7 @@ def validate(
     good = frame.filter(pl.col("__reason").is_null()).select(
         [pl.col(f"__{c.name}").alias(c.name) for c in cols] + [pl.col("_line")]
     ).with_columns(_file=pl.lit(file))
-    labels = pl.col("__reason").replace_strict(REASONS, default=pl.col("__reason"))
+    labels = pl.col("__reason").replace(REASONS)
     bad = frame.filter(pl.col("__reason").is_not_null()).select(
         table=pl.lit(contract.table),
         file=pl.lit(file),
@@ -161,13 +161,17 @@ def validate(
         field=pl.col("__field"),
         value=pl.col("__value"),
         reason=pl.col("__reason"),
-        message=pl.format(
-            "{} line {}: {} = {}: {}",
-            pl.lit(file),
-            pl.col("_line"),
-            pl.col("__field"),
-            pl.col("__value").fill_null("(empty)"),
-            labels,
+        message=pl.concat_str(
+            [
+                pl.lit(f"{file} line "),
+                pl.col("_line").cast(pl.String),
+                pl.lit(": "),
+                pl.col("__field"),
+                pl.lit(" = "),
+                pl.col("__value").fill_null("(empty)"),
+                pl.lit(": "),
+                labels,
+            ]
         ),
     )
     return Validated(good=good, bad=bad)

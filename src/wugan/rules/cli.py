@@ -100,7 +100,7 @@ def eval_cmd(
         fmt = "CSV, HEADER" if suffix_out == ".csv" else "PARQUET"
         path_out = str(output).replace("'", "''")
         con.execute(f"COPY ({rel.sql_query()}) TO '{path_out}' (FORMAT {fmt})")
-        n = con.sql(f"SELECT count(*) FROM {readers[suffix_out]}('{path_out}')").fetchone()[0]
+        n = con.execute(f"SELECT count(*) FROM {readers[suffix_out]}('{path_out}')").fetchall()[0][0]
     except (RuleError, duckdb.Error) as e:
         _console().print(f"[red]{e}[/]")
         raise typer.Exit(2) from None

@@ -83,8 +83,16 @@ def parse_expression(text: object) -> exp.Expression:
     tree = parsed[0]
     try:
         _check(tree)
+        # sqlglot sometimes builds a node with a missing argument; what runs is the
+        # rendering, so it must parse back
+        sqlglot.parse_one(to_sql(tree), read="duckdb")
     except RecursionError:
         raise ExpressionError("expression nested too deeply") from None
+    except ExpressionError:
+        raise
+    except Exception as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ExpressionError(f"syntax error: {first}") from None
     return tree
 
 

@@ -19,7 +19,13 @@ import duckdb
 from sqlglot import exp
 
 from wugan.rules.errors import RuleError, YamlDoc, load_yaml
-from wugan.rules.expressions import ExpressionError, column_names, parse_expression, rename_columns, to_sql
+from wugan.rules.expressions import (
+    ExpressionError,
+    column_names,
+    parse_expression,
+    rename_columns,
+    to_sql,
+)
 from wugan.rules.params import Parameter, Scalar, load_parameter, sql_literal
 
 if TYPE_CHECKING:

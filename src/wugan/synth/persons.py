@@ -138,6 +138,31 @@ def _attach(rng, village, age, wives, members, gap_lo, gap_hi, direction):
     return np.where(ok, wives[pos], -1)
 
 
+def _cap_households(rng, household, spouse, idx, cap=6):
+    """Members beyond `cap` (never the root couple) move out together into a household of their own."""
+    core = (household == idx) | (spouse == household) | ((spouse >= 0) & (household == spouse))
+    order = np.lexsort((rng.random(len(idx)), ~core, household))
+    hs = household[order]
+    first = np.r_[0, np.flatnonzero(hs[1:] != hs[:-1]) + 1]
+    rank = np.arange(len(hs)) - np.repeat(first, np.diff(np.r_[first, len(hs)]))
+    moved = order[rank >= cap]
+    if len(moved) == 0:
+        return household
+    out = household.copy()
+    # the first mover of each old household becomes the new root
+    mh = household[moved]
+    o = np.argsort(mh, kind="stable")
+    mh_s, mv_s = mh[o], moved[o]
+    head = np.r_[True, mh_s[1:] != mh_s[:-1]]
+    new_root = mv_s[head][np.cumsum(head) - 1]
+    out[mv_s] = new_root
+    # an old-household couple that moved stays together
+    sp = spouse[mv_s]
+    both = (sp >= 0) & np.isin(sp, mv_s)
+    out[mv_s[both]] = out[sp[both]]
+    return out
+
+
 def make_people(rng: np.random.Generator, regions: Regions, villages: np.ndarray, start_days: int,
                 ids: IdCounter, county_index: dict[str, int]) -> People:
     pop = regions.population[villages]
@@ -154,7 +179,7 @@ def make_people(rng: np.random.Generator, regions: Regions, villages: np.ndarray
 
     # households
     idx = np.arange(n)
-    alone = (age >= 65) & (rng.random(n) < 0.07)
+    alone = (age >= 65) & (rng.random(n) < 0.04)
     p_married = np.select([age < 22, age < 25, age < 30, age < 65, age < 80], [0, 0.3, 0.65, 0.9, 0.75], 0.45)
     marry = ~alone & (rng.random(n) < p_married)
     hm, hw = _pair(rng, village, age, idx[marry & male], idx[marry & ~male])
@@ -171,7 +196,7 @@ def make_people(rng: np.random.Generator, regions: Regions, villages: np.ndarray
     joins = [
         (idx[child], 22, 36, 1),
         (idx[single_adult & (rng.random(n) < np.where(age < 35, 0.55, 0.25))], 22, 34, 1),
-        (idx[elder & (rng.random(n) < 0.75)], 24, 36, -1),
+        (idx[elder & (rng.random(n) < 0.9)], 24, 36, -1),
         (elder_couple_w, 24, 36, -1),
     ]
     for members, lo, hi, direction in joins:
@@ -180,6 +205,7 @@ def make_people(rng: np.random.Generator, regions: Regions, villages: np.ndarray
         household[members[got]] = root[got]
     # an elderly husband follows his wife into their child's household
     household[hm] = household[hw]
+    household = _cap_households(rng, _cap_households(rng, household, spouse, idx), spouse, idx)
     hh_size = np.bincount(household, minlength=n)[household]
 
     county = regions.county_code[village]

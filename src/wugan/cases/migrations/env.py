@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from wugan.cases.models import Base
+from wugan.cases.users import User  # noqa: F401  (registers the users table)
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,100 @@
+"""Assess: decided events, each with the explanation a reviewer or citizen can read.
+
+The event type's rule set runs over all its events at once; the routes of
+its outcomes, with the bundle template, give the decision's route:
+
+- the bundle opens only after a visit (hardship): a visit task, or nothing;
+- an outcome needs an assistant: ``assistant_task`` (the case opens too);
+- every item approved by rule: ``instant_approve``;
+- every rule refuses and nothing else is in the bundle: ``no_action``;
+- otherwise ``bundle_case``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from wugan.cases.bundles import load_bundles
+from wugan.cases.models import make_id
+from wugan.events import RULESETS
+from wugan.rules import RuleSet, load_ruleset
+
+__all__ = ["assess", "route_expr", "explanation_expr"]
+
+EVENT_COLUMNS = ["id", "key", "event_type", "person_id", "subject", "village_code", "household_id",
+                 "event_date", "detected_on"]
+
+
+def route_expr(ruleset: RuleSet, *, opens_on_visit: bool, only_rule_items: bool) -> pl.Expr:
+    routes = [pl.col(f"{o}_route") for o in ruleset.outcomes]
+    if opens_on_visit:
+        return pl.when(pl.any_horizontal([r == "assistant_task" for r in routes])).then(
+            pl.lit("assistant_task")).otherwise(pl.lit("no_action"))
+    all_instant = pl.all_horizontal([r.is_in(["instant_approve", "no_action"]) for r in routes]) & pl.any_horizontal(
+        [r == "instant_approve" for r in routes])
+    return (
+        pl.when(pl.any_horizontal([r == "assistant_task" for r in routes])).then(pl.lit("assistant_task"))
+        .when(pl.lit(only_rule_items) & all_instant).then(pl.lit("instant_approve"))
+        .when(pl.lit(only_rule_items) & pl.all_horizontal([r == "no_action" for r in routes]))
+        .then(pl.lit("no_action"))
+        .otherwise(pl.lit("bundle_case"))
+    )
+
+
+def explanation_expr(ruleset: RuleSet) -> pl.Expr:
+    """Each condition with its label and result, the values the rule saw, each outcome's route and amount."""
+    conditions = pl.concat_list(
+        [pl.struct(name=pl.lit(name), label=pl.lit(label), result=pl.col(f"cond_{name}"))
+         for name, label in ruleset.conditions.items()]
+    )
+    seen = [*ruleset.inputs, *ruleset.derived]
+    values = pl.struct([pl.col(c).cast(pl.String) for c in seen])
+    outcomes = pl.struct(
+        [pl.struct(route=pl.col(f"{o}_route"), amount=pl.col(f"{o}_amount").cast(pl.Float64)).alias(o)
+         for o in ruleset.outcomes]
+    )
+    return pl.struct(conditions=conditions, values=values, outcomes=outcomes, reference=pl.lit(ruleset.reference))
+
+
+def reason_expr(ruleset: RuleSet) -> pl.Expr:
+    """Plain Chinese for the assistant: the labels of the conditions that held."""
+    held = [pl.when(pl.col(f"cond_{n}")).then(pl.lit(label)) for n, label in ruleset.conditions.items()]
+    return pl.concat_str(held, separator="；", ignore_nulls=True)
+
+
+def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = None) -> pl.DataFrame:
+    """Decisions for events of one type (the output of ``events.detect``).
+
+    Parameters are taken as of each event's detection day. The frame keeps the
+    event columns and adds ``decision_id``, ``route``, ``ruleset``,
+    ``ruleset_version``, ``explanation``, ``reason``, ``priority``,
+    ``model_version``, ``score`` and each outcome's ``_route``/``_amount``.
+    """
+    if events.is_empty():
+        return events
+    event_type = events["event_type"][0]
+    ruleset = ruleset or load_ruleset(RULESETS[event_type], rules_dir=rules_dir)
+    bundle = load_bundles(rules_dir)[event_type]
+    only_rule_items = all(item.rule for item in bundle.items)
+    evaluated = ruleset.evaluate_frame(events, as_of="detected_on")
+    outcome_cols = [c for o in ruleset.outcomes for c in (f"{o}_route", f"{o}_amount")]
+    return evaluated.with_columns(
+        decision_id=pl.col("id").map_elements(lambda e: make_id("decision", e), return_dtype=pl.String),
+        route=route_expr(ruleset, opens_on_visit=bundle.opens_on == "visit_confirmed", only_rule_items=only_rule_items),
+        explanation=explanation_expr(ruleset),
+        reason=reason_expr(ruleset),
+        priority=_priority(event_type),
+        model_version=pl.lit(None, pl.String),
+        score=pl.lit(None, pl.Float64),
+    ).select([*EVENT_COLUMNS, *[c for c in events.columns if c not in EVENT_COLUMNS], "decision_id", "route",
+              "ruleset", "ruleset_version", "explanation", "reason", "priority", "model_version", "score",
+              *outcome_cols])
+
+
+def _priority(event_type: str) -> pl.Expr:
+    """Before a model exists: heavier spending relative to local income first."""
+    if event_type == "medical_hardship":
+        return (pl.col("oop_12m") / pl.col("income_prev_year")).cast(pl.Float64)
+    return pl.lit(0.5)

@@ -1,0 +1,137 @@
+"""What people do to cases: work items, record visits, review automatic approvals.
+
+Each function is one audited state change inside the caller's session; the
+web app and the pipeline call the same ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wugan.cases.models import ITEM_STATES, VISIT_OUTCOMES, AuditLog, Case, Decision, Item, Task
+
+__all__ = [
+    "audit",
+    "start_item",
+    "complete_item",
+    "reject_item",
+    "ready_dependents",
+    "record_visit",
+    "review_decision",
+    "WorkflowError",
+]
+
+
+class WorkflowError(ValueError):
+    """A state change that the current state does not allow."""
+
+
+def _state(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {f: (v.isoformat() if isinstance(v, dt.date) else v) for f in fields if (v := getattr(row, f)) is not None}
+
+
+def audit(session: Session, *, actor: str, action: str, entity: str, entity_id: str,
+          before: dict | None, after: dict | None, at: dt.datetime) -> None:
+    session.add(AuditLog(at=at, actor=actor, action=action, entity=entity, entity_id=entity_id,
+                         before=before, after=after))
+
+
+ITEM_FIELDS = ("status", "result", "amount", "done_on")
+
+
+def _transition(session: Session, item: Item, to: str, *, allowed_from: tuple[str, ...], actor: str,
+                at: dt.datetime, result: dict | None = None) -> Item:
+    assert to in ITEM_STATES
+    if item.status not in allowed_from:
+        raise WorkflowError(f"item {item.id} is {item.status}; it cannot become {to}")
+    before = _state(item, ITEM_FIELDS)
+    item.status = to
+    if result is not None:
+        item.result = result
+    if to in ("done", "rejected"):
+        item.done_on = at.date()
+    audit(session, actor=actor, action=f"item_{to}", entity="item", entity_id=item.id, before=before,
+          after=_state(item, ITEM_FIELDS), at=at)
+    if to in ("done", "rejected"):
+        ready_dependents(session, case_id=item.case_id, actor=actor, at=at)
+    return item
+
+
+def start_item(session: Session, *, item_id: str, actor: str, at: dt.datetime) -> Item:
+    item = session.get_one(Item, item_id)
+    return _transition(session, item, "in_progress", allowed_from=("ready",), actor=actor, at=at)
+
+
+def complete_item(session: Session, *, item_id: str, result: dict, actor: str, at: dt.datetime) -> Item:
+    """Done with its result (a certificate number, an amount); readies the items that waited for it."""
+    item = session.get_one(Item, item_id)
+    return _transition(session, item, "done", allowed_from=("ready", "in_progress"), actor=actor, at=at,
+                       result=result)
+
+
+def reject_item(session: Session, *, item_id: str, reason: str, actor: str, at: dt.datetime) -> Item:
+    item = session.get_one(Item, item_id)
+    return _transition(session, item, "rejected", allowed_from=("pending", "ready", "in_progress"), actor=actor,
+                       at=at, result={"reason": reason})
+
+
+def ready_dependents(session: Session, *, case_id: str, actor: str, at: dt.datetime) -> None:
+    """Ready pending items whose dependencies are all done; close the case when nothing is left."""
+    items = session.scalars(select(Item).where(Item.case_id == case_id)).all()
+    status = {i.service: i.status for i in items}
+    for item in items:
+        if item.status == "pending" and all(status.get(d) == "done" for d in item.depends_on):
+            before = _state(item, ITEM_FIELDS)
+            item.status = status[item.service] = "ready"
+            audit(session, actor=actor, action="item_ready", entity="item", entity_id=item.id, before=before,
+                  after=_state(item, ITEM_FIELDS), at=at)
+    case = session.get_one(Case, case_id)
+    if case.status == "open" and all(s in ("done", "rejected") for s in status.values()):
+        case.status, case.closed_on = "closed", at.date()
+        audit(session, actor=actor, action="case_closed", entity="case", entity_id=case.id,
+              before={"status": "open"}, after={"status": "closed"}, at=at)
+
+
+def record_visit(session: Session, *, task_id: str, outcome: str, notes: str, actor: str,
+                 at: dt.datetime) -> Case | None:
+    """Store the visit outcome (also the model's label); a confirmed visit opens the bundle case."""
+    from wugan.cases.act import open_case_after_visit
+
+    if outcome not in VISIT_OUTCOMES:
+        raise WorkflowError(f"unknown visit outcome {outcome!r}; one of {', '.join(VISIT_OUTCOMES)}")
+    task = session.get_one(Task, task_id)
+    if task.status == "done":
+        raise WorkflowError(f"task {task.id} already has an outcome ({task.outcome})")
+    before = _state(task, ("status", "outcome", "outcome_notes", "outcome_on"))
+    task.status, task.outcome, task.outcome_notes, task.outcome_on = "done", outcome, notes, at.date()
+    case = open_case_after_visit(session, task=task, on=at.date()) if outcome == "confirmed" else None
+    if case is not None:
+        task.case_id = case.id
+    audit(session, actor=actor, action="visit_recorded", entity="task", entity_id=task.id, before=before,
+          after=_state(task, ("status", "outcome", "outcome_notes", "outcome_on", "case_id")), at=at)
+    return case
+
+
+def review_decision(session: Session, *, decision_id: str, verdict: str, reason: str, actor: str,
+                    at: dt.datetime) -> Decision:
+    """Confirm an automatic approval, or revoke it: its paid items get compensating items and a notice."""
+    from wugan.cases.act import revoke_decision
+
+    decision = session.get_one(Decision, decision_id)
+    if verdict not in ("confirmed", "revoked"):
+        raise WorkflowError(f"a review is 'confirmed' or 'revoked', not {verdict!r}")
+    if decision.review in ("confirmed", "revoked"):
+        raise WorkflowError(f"decision {decision.id} was already {decision.review}")
+    if verdict == "revoked" and not reason.strip():
+        raise WorkflowError("a revocation needs a reason")
+    before = {"review": decision.review}
+    decision.review = verdict
+    if verdict == "revoked":
+        revoke_decision(session, decision=decision, reason=reason, on=at.date())
+    audit(session, actor=actor, action=f"decision_{verdict}", entity="decision", entity_id=decision.id,
+          before=before, after={"review": verdict, "reason": reason}, at=at)
+    return decision

@@ -1,0 +1,1 @@
+"""Notices: rendered into the outbox when a case is acted on, drained by a sender."""

@@ -1,0 +1,120 @@
+"""Render notices (SMS or letter text, Chinese) from Jinja2 templates per event and route.
+
+A template is named ``<event>_<route>.txt.j2``; an event and route without
+one sends nothing (a hardship alert is told in person, after the visit).
+ID numbers appear masked only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
+
+from wugan import ids
+from wugan.cases.bundles import Bundle, departments
+from wugan.cases.models import make_id
+
+__all__ = ["render_notices", "render_revocation", "STATUS_LABELS"]
+
+STATUS_LABELS = {
+    "done": "已办结",
+    "ready": "办理中",
+    "in_progress": "办理中",
+    "pending": "待前序事项办结后办理",
+    "rejected": "经核对不符合条件",
+}
+CONTACT = "12345"
+
+
+@cache
+def environment() -> Environment:
+    return Environment(loader=PackageLoader("wugan.notify", "templates"), undefined=StrictUndefined,
+                       keep_trailing_newline=False, trim_blocks=False, autoescape=False)
+
+
+def _template(name: str):
+    try:
+        return environment().get_template(f"{name}.txt.j2")
+    except TemplateNotFound:
+        return None
+
+
+def _items_by_case(items: pl.DataFrame, labels: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    if items.is_empty():
+        return grouped
+    for item in items.sort("case_id", "stage", "service").to_dicts():
+        item["status_label"] = STATUS_LABELS[item["status"]]
+        item["department_label"] = labels.get(item["department"], item["department"])
+        grouped.setdefault(item["case_id"], []).append(item)
+    return grouped
+
+
+def render_notices(
+    decided: pl.DataFrame,
+    items: pl.DataFrame,
+    *,
+    people: pl.DataFrame,
+    bundle: Bundle,
+    rules_dir: Path,
+    day: dt.date,
+    route: str | None = None,
+) -> list[dict[str, Any]]:
+    """Outbox rows for a batch; ``route`` overrides the decision's (e.g. ``case_opened``)."""
+    labels = departments(rules_dir)
+    by_case = _items_by_case(items, labels)
+    contacts = {p["person_id"]: p for p in people.to_dicts()}
+    recipient_col = "next_of_kin_id" if "next_of_kin_id" in decided.columns else "person_id"
+    notices = []
+    for row in decided.to_dicts():
+        name = f"{row['event_type']}_{route or row['route']}"
+        template = _template(name)
+        if template is None:
+            continue
+        recipient = row.get(recipient_col) or row["person_id"]
+        contact = contacts.get(recipient, {})
+        case_items = by_case.get(make_id("case", row["id"]), [])
+        amount = sum(i["amount"] or 0 for i in case_items if i["status"] == "done")
+        body = template.render(
+            recipient=contact.get("name") or "",
+            subject=row["subject"],
+            id_masked=ids.mask(row["person_id"]),
+            event_date=row["event_date"],
+            details=row,
+            items=case_items,
+            amount=amount,
+            reference=bundle.reference,
+            department=labels.get(bundle.lead_department, bundle.lead_department),
+            contact=CONTACT,
+        ).strip()
+        phone = contact.get("phone")
+        notices.append({
+            "id": make_id("notice", row["id"], name),
+            "event_id": row["id"],
+            "person_id": recipient,
+            "channel": "sms" if phone else "letter",
+            "address": phone,
+            "template": name,
+            "body": body,
+            "created_on": day,
+            "status": "pending",
+            "attempts": 0,
+        })
+    return notices
+
+
+def render_revocation(*, items: list, reason: str, case: Any, event: Any) -> str:
+    return environment().get_template("revoked.txt.j2").render(
+        recipient="",
+        id_masked=ids.mask(event.person_id),
+        items=[{"label": i.label, "amount": i.amount} for i in items],
+        reason=reason,
+        reference="《行政许可法》第六十九条；相关待遇政策",
+        department=case.lead_department,
+        contact=CONTACT,
+    ).strip()

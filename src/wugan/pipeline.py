@@ -1,0 +1,192 @@
+"""The stages wired once: ingest → detect → assess → act → notify.
+
+Each stage is a function of the settings and its inputs, passing files, not
+data: detect and assess write Parquet under ``<home>/work/<day>/``; act writes
+the case store in one transaction. ``wugan run`` calls them day by day; the
+Airflow DAGs call the same functions as tasks, a county at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import func, select
+
+from wugan import lake
+from wugan.assess import assess
+from wugan.cases.act import ActReport, act, set_watermark
+from wugan.cases.capacity import assign_week
+from wugan.cases.db import migrate, session_scope
+from wugan.cases.models import Case, Decision, Event, Item, Notice, OptOut, Task, Watermark
+from wugan.events import EVENT_TYPES, detect, window_for
+from wugan.lake.ingest import IngestReport
+from wugan.notify.send import DrainReport, drain, sender_for
+from wugan.settings import Settings
+
+__all__ = [
+    "EVENT_TYPES",
+    "ensure_store",
+    "stage_ingest",
+    "stage_detect",
+    "stage_assess",
+    "stage_act",
+    "stage_assign",
+    "stage_notify",
+    "run_day",
+    "run",
+    "summary",
+    "counties",
+]
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def ensure_store(url: str) -> str:
+    """Migrate the case store once per process."""
+    migrate(url)
+    return url
+
+
+def _work(settings: Settings, day: dt.date, event_type: str, scope: str) -> Path:
+    folder = settings.home / "work" / day.isoformat() / event_type / scope
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _write(frame: pl.DataFrame, path: Path) -> Path:
+    tmp = path.with_suffix(".tmp")
+    frame.write_parquet(tmp)
+    tmp.replace(path)
+    return path
+
+
+def stage_ingest(settings: Settings, *, day: dt.date, tables: Iterable[str] | None = None) -> IngestReport:
+    return lake.ingest(settings, until=day, tables=tables)
+
+
+def counties(settings: Settings) -> list[str]:
+    """County codes in the lake: the unit a province fans out over."""
+    con = lake.connect(settings)
+    return [r[0] for r in con.sql("SELECT region_code FROM regions WHERE level = 'county' ORDER BY 1").fetchall()]
+
+
+def _opt_outs(settings: Settings) -> pl.DataFrame:
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        rows = session.execute(select(OptOut.person_id, OptOut.service)).all()
+    return pl.DataFrame(rows, schema={"person_id": pl.String, "service": pl.String}, orient="row")
+
+
+def _watermark(settings: Settings, event_type: str, scope: str) -> dt.date | None:
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        mark = session.get(Watermark, (event_type, scope))
+        return mark.last_day if mark else None
+
+
+def stage_detect(settings: Settings, *, event_type: str, day: dt.date, county: str | None = None) -> Path:
+    """New events of one type for the window ending on ``day``; returns the Parquet path."""
+    scope = county or "all"
+    window = window_for(day, _watermark(settings, event_type, scope))
+    con = lake.connect(settings)
+    con.register("opt_outs", _opt_outs(settings).to_arrow())
+    events = detect(con, event_type, window, rules_dir=settings.rules_dir, county=county)
+    log.info("detected %d %s events in %s", events.height, event_type, scope)
+    return _write(events, _work(settings, day, event_type, scope) / "events.parquet")
+
+
+def stage_assess(settings: Settings, *, events_path: Path) -> Path:
+    events = pl.read_parquet(events_path)
+    decided = assess(events, rules_dir=settings.rules_dir)
+    return _write(decided, events_path.with_name("decisions.parquet"))
+
+
+def _people(settings: Settings, decided: pl.DataFrame) -> pl.DataFrame:
+    """Names and phones of the notices' recipients, read from the lake."""
+    wanted = [c for c in ("person_id", "next_of_kin_id") if c in decided.columns]
+    ids = pl.concat([decided[c] for c in wanted]).drop_nulls().unique() if wanted else pl.Series([], dtype=pl.String)
+    con = lake.connect(settings)
+    con.register("wanted", pl.DataFrame({"person_id": ids}).to_arrow())
+    return con.sql("SELECT person_id, name, phone FROM persons JOIN wanted USING (person_id)").pl()
+
+
+def stage_act(settings: Settings, *, decisions_path: Path, day: dt.date, county: str | None = None) -> ActReport:
+    """Write one batch into the case store and move the watermark, in one transaction."""
+    decided = pl.read_parquet(decisions_path)
+    event_type = decisions_path.parent.parent.name
+    url = ensure_store(settings.case_store_url)
+    people = _people(settings, decided) if not decided.is_empty() else pl.DataFrame()
+    with session_scope(url) as session:
+        report = act(session, decided, day=day, rules_dir=settings.rules_dir, people=people)
+        set_watermark(session, detector=event_type, scope=county or "all", day=day)
+    return report
+
+
+def stage_assign(settings: Settings, *, day: dt.date) -> int:
+    """Fill this week's free visits from the backlog."""
+    con = lake.connect(settings)
+    assistants = con.sql("SELECT assistant_id, village_code, weekly_capacity FROM assistants").pl()
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        return assign_week(session, day=day, assistants=assistants)
+
+
+def stage_notify(settings: Settings, *, day: dt.date, sender: str | None = None) -> DrainReport:
+    return drain(ensure_store(settings.case_store_url), sender_for(sender, home=settings.home),
+                 at=dt.datetime.combine(day, dt.time(23, 59)))
+
+
+@dataclass
+class DayReport:
+    day: dt.date
+    ingest: IngestReport
+    acted: dict[str, ActReport] = field(default_factory=dict)
+    assigned: int = 0
+    notices: DrainReport = field(default_factory=DrainReport)
+
+
+def run_day(settings: Settings, day: dt.date, *, event_types: Iterable[str] = EVENT_TYPES,
+            sender: str | None = None) -> DayReport:
+    """Every stage for one day, the whole city as one scope."""
+    report = DayReport(day=day, ingest=stage_ingest(settings, day=day))
+    for event_type in event_types:
+        events = stage_detect(settings, event_type=event_type, day=day)
+        decisions = stage_assess(settings, events_path=events)
+        report.acted[event_type] = stage_act(settings, decisions_path=decisions, day=day)
+    report.assigned = stage_assign(settings, day=day)
+    report.notices = stage_notify(settings, day=day, sender=sender)
+    return report
+
+
+def run(settings: Settings, *, start: dt.date, days: int, sender: str | None = None,
+        progress: Callable[[DayReport], None] | None = None) -> list[DayReport]:
+    reports = []
+    for offset in range(days):
+        reports.append(run_day(settings, start + dt.timedelta(days=offset), sender=sender))
+        if progress is not None:
+            progress(reports[-1])
+    return reports
+
+
+def summary(settings: Settings) -> dict[str, Counter]:
+    """Counts a user checks after a run: what the case store and the quarantine hold."""
+    out: dict[str, Counter] = {}
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        def count(*columns):
+            return Counter({tuple(r[:-1]) if len(r) > 2 else r[0]: r[-1]
+                            for r in session.execute(select(*columns, func.count()).group_by(*columns)).all()})
+
+        out["events by type"] = count(Event.event_type)
+        out["decisions by route"] = count(Decision.route)
+        out["cases by status"] = count(Case.status)
+        out["items by state"] = count(Item.status)
+        out["tasks by status"] = count(Task.status)
+        out["notices by status"] = count(Notice.status)
+    con = lake.connect(settings)
+    out["quarantine by reason"] = Counter(dict(con.sql("SELECT reason, count(*) FROM quarantine GROUP BY 1").fetchall()))
+    return out

@@ -1,0 +1,66 @@
+"""``wugan serve`` and ``wugan users add``: mount ``app`` in the main CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="web app: serve it, manage its users", no_args_is_help=True)
+users = typer.Typer(help="web accounts", no_args_is_help=True)
+app.add_typer(users, name="users")
+
+Home = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="WUGAN_HOME", help="data home (lake/, cases.db)"),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    today: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="pin today's date (demo data)")] = None,
+    home: Home = None,
+) -> None:
+    """Start the web app (migrates the case store first)."""
+    from wugan.web import serve as _serve
+
+    _serve(host, port, home, today=today.date() if today else None)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+@users.command("add")
+def add(
+    username: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[str, typer.Option("--role", help="assistant | reviewer | analyst | admin")],
+    villages: Annotated[list[str] | None, typer.Option("--villages", help="village codes (assistant), comma-separated or repeated")] = None,
+    departments: Annotated[list[str] | None, typer.Option("--departments", help="department codes (reviewer)")] = None,
+    assistant_id: Annotated[str | None, typer.Option("--assistant-id", help="the assistant's id in the lake")] = None,
+    name: Annotated[str, typer.Option("--name", help="display name")] = "",
+    password: Annotated[str | None, typer.Option("--password", help="else asked for")] = None,
+    home: Home = None,
+) -> None:
+    """Create an account."""
+    from wugan.cases.db import migrate, session_scope
+    from wugan.settings import get_settings
+    from wugan.web.accounts import add_user
+
+    settings = get_settings(home)
+    migrate(settings.case_store_url)
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(settings.case_store_url) as session:
+            add_user(session, username=username, password=password, role=role, display_name=name,
+                     villages=_split(villages), departments=_split(departments), assistant_id=assistant_id,
+                     actor="cli")
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"created {username} ({role})")

@@ -1,0 +1,1 @@
+"""Routers of the web app: pages per role, and the JSON API."""

@@ -1,0 +1,99 @@
+"""Login, logout, the role-dispatching home page, and the admin overview."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wugan.cases.models import AuditLog
+from wugan.cases.users import User
+from wugan.cases.workflow import audit
+from wugan.web.auth import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    check_csrf,
+    current_user,
+    require_role,
+    session_data,
+    verify_password,
+)
+from wugan.web.deps import get_db
+from wugan.web.routes.common import actor, now
+from wugan.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+HOMES = {"assistant": "/tasks", "reviewer": "/review", "analyst": "/analytics", "admin": "/admin"}
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not target.startswith("/login"):
+        return target
+    return "/"
+
+
+@router.get("/")
+def root(user: User = Depends(current_user)) -> RedirectResponse:
+    """Each role's home."""
+    return RedirectResponse(HOMES[user.role], status_code=303)
+
+
+def _login_page(request: Request, *, error: str = "", status_code: int = 200, username: str = "") -> Response:
+    cookie, token = request.app.state.signer.login_cookie()
+    response = render(request, "login.html", status_code=status_code, login_token=token, login_error=error,
+                      next=_safe_next(request.query_params.get("next")), username=username)
+    response.set_cookie(LOGIN_COOKIE, cookie, httponly=True, samesite="lax", secure=request.app.state.secure_cookies,
+                        max_age=3600)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    if session_data(request) is not None:
+        return RedirectResponse("/", status_code=303)
+    return _login_page(request)
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
+          next: str = Form("/"), db: Session = Depends(get_db)) -> Response:
+    signer = request.app.state.signer
+    expected = signer.read_login(request.cookies.get(LOGIN_COOKIE))
+    if expected is None or expected != csrf_token:
+        return _login_page(request, error="页面已过期，请重新登录。", status_code=403, username=username)
+    user = db.scalars(select(User).where(User.username == username.strip())).first()
+    at = now(request)
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        audit(db, actor=f"anon:{username.strip()[:30]}", action="login_failed", entity="user",
+              entity_id=username.strip()[:40], before=None, after=None, at=at)
+        db.commit()
+        return _login_page(request, error="用户名或密码错误。", status_code=401, username=username)
+    user.last_login = at
+    audit(db, actor=actor(user), action="login", entity="user", entity_id=user.id, before=None,
+          after={"role": user.role}, at=at)
+    db.commit()
+    cookie, _ = signer.session_cookie(user.id)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=request.app.state.secure_cookies,
+                        max_age=signer.max_age)
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)])
+def logout(request: Request, user: User = Depends(current_user), db: Session = Depends(get_db)) -> Response:
+    audit(db, actor=actor(user), action="logout", entity="user", entity_id=user.id, before=None, after=None,
+          at=now(request))
+    db.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/admin")
+def admin(request: Request, user: User = Depends(require_role("admin")), db: Session = Depends(get_db)) -> Response:
+    users = db.scalars(select(User).order_by(User.role, User.username)).all()
+    log = db.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(50)).all()
+    return render(request, "admin.html", users=users, log=log)

@@ -1,0 +1,54 @@
+"""Jinja2 templates with the layout's globals: the user, their CSRF token, labels, today."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from wugan.ids import mask
+from wugan.web import texts
+from wugan.web.charts import stacked_bars
+
+__all__ = ["templates", "render"]
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates.env.globals.update(
+    EVENT_LABELS=texts.EVENT_LABELS, ROUTE_LABELS=texts.ROUTE_LABELS, OUTCOME_LABELS=texts.OUTCOME_LABELS,
+    ROLE_LABELS=texts.ROLE_LABELS, ITEM_STATUS_LABELS=texts.ITEM_STATUS_LABELS, stacked_bars=stacked_bars,
+)
+
+
+def _money(value: float | None) -> str:
+    return "" if value is None else f"¥{value:,.2f}"
+
+
+def _date(value) -> str:
+    return "" if value is None else f"{value.month}月{value.day}日" if hasattr(value, "month") else str(value)
+
+
+_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+
+
+def _redact(value: object) -> str:
+    """Mask anything that looks like an 18-character ID number (audit details are free-form)."""
+    return _ID.sub(lambda m: mask(m.group(0)) or "", str(value))
+
+
+templates.env.filters.update(money=_money, cndate=_date, redact=_redact)
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    user = getattr(request.state, "user", None)
+    context |= {
+        "user": user,
+        "csrf": getattr(request.state, "csrf", ""),
+        "today": request.app.state.clock().date(),
+        "message": request.query_params.get("msg", ""),
+        "error": request.query_params.get("err", ""),
+    }
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,59 @@
+"""Fixtures for the web tests: a seeded store per module, an app with a fixed clock, logged-in clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from .factories import PASSWORD, TODAY, World, seed
+from wugan.web.app import create_app
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/web" in str(item.fspath):
+            item.add_marker(pytest.mark.filterwarnings("error"))
+
+
+def fixed_clock() -> dt.datetime:
+    return dt.datetime.combine(TODAY, dt.time(9, 30))
+
+
+@pytest.fixture
+def world(tmp_path) -> World:
+    return seed(tmp_path)
+
+
+@pytest.fixture
+def app(world):
+    return create_app(world.settings, clock=fixed_clock)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Log in through the form, as a browser would; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                           "next": "/"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return client.get("/api/me").json()["csrf_token"]
+
+
+@pytest.fixture
+def client_for(app):
+    """``client_for("xly1")`` → a TestClient logged in as that user, with ``.csrf`` set."""
+    clients = []
+
+    def make(username: str) -> TestClient:
+        client = TestClient(app)
+        client.__enter__()
+        client.csrf = login(client, username)
+        clients.append(client)
+        return client
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)

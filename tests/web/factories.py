@@ -1,0 +1,212 @@
+"""A small seeded world for the web tests: a lake (regions, persons, assistants) and a case store.
+
+Two villages in one township; the assistant ``xly1`` serves 东关村 only. The
+reviewer ``shenhe`` works civil affairs and human resources, ``gongan``
+works for the police. ID numbers are valid and known, so tests can look for
+them in every response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from wugan.cases.db import migrate, session_scope
+from wugan.cases.models import Case, Decision, Event, Item, Task, make_id
+from wugan.ids import check_digit
+from wugan.lake.contracts import CONTRACTS
+from wugan.settings import Settings
+from wugan.web.accounts import add_user
+
+TODAY = dt.date(2025, 3, 12)  # a Wednesday
+WEEK = TODAY - dt.timedelta(days=TODAY.weekday())
+PASSWORD = "correct-horse-42"
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+COUNTY, TOWNSHIP = "370102", "370102001"
+EAST, WEST = "370102001001", "370102001002"
+
+
+def id_number(birth: str, serial: str) -> str:
+    body = "370102" + birth + serial
+    return body + check_digit(body)
+
+
+@dataclass
+class World:
+    settings: Settings
+    ids: dict[str, str]  # role of the person in the story → ID number
+    names: dict[str, str]
+    tasks: dict[str, str] = field(default_factory=dict)
+    decisions: dict[str, str] = field(default_factory=dict)
+    items: dict[str, str] = field(default_factory=dict)
+    cases: dict[str, str] = field(default_factory=dict)
+
+
+def write_lake(home: Path, table: str, rows: list[dict]) -> None:
+    """One delivery of ``table`` as the lake stores it: the contract's columns, ``_line`` and ``_file``."""
+    contract = CONTRACTS[table]
+    types = {"str": pl.String, "id": pl.String, "region": pl.String, "int": pl.Int64, "float": pl.Float64,
+             "date": pl.Date, "bool": pl.Boolean}
+    schema = {c.name: types[c.type] for c in contract.columns}
+    frame = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema, orient="row")
+    frame = frame.with_columns(_line=pl.int_range(2, len(rows) + 2, dtype=pl.Int64), _file=pl.lit(f"{table}.csv"))
+    folder = home / "lake" / table / "day=2025-03-01"
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(folder / "x.parquet")
+
+
+def seed_lake(home: Path, people: dict[str, tuple[str, str, str, str]]) -> None:
+    region = {"urban": False, "income_prev_year": 24000, "dibao_line": 800, "province_urban_income_prev_year": 52000}
+    write_lake(home, "regions", [
+        {"region_code": COUNTY, "name": "历下区", "level": "county", "parent_code": None, **region},
+        {"region_code": TOWNSHIP, "name": "龙洞街道", "level": "township", "parent_code": COUNTY, **region},
+        {"region_code": EAST, "name": "东关村", "level": "village", "parent_code": TOWNSHIP, **region},
+        {"region_code": WEST, "name": "西河村", "level": "village", "parent_code": TOWNSHIP, **region},
+    ])
+    write_lake(home, "persons", [
+        {"person_id": pid, "name": name, "sex": sex, "birth_date": dt.date(int(pid[6:10]), int(pid[10:12]), int(pid[12:14])),
+         "household_id": f"H{pid[-6:]}", "hukou_village": village, "phone": "13800000000", "employment": "rural",
+         "alive": True}
+        for pid, name, sex, village in people.values()
+    ])
+    write_lake(home, "assistants", [
+        {"assistant_id": "A001", "name": "王协理", "village_code": EAST, "phone": "13900000001", "weekly_capacity": 3},
+        {"assistant_id": "A002", "name": "李协理", "village_code": WEST, "phone": "13900000002", "weekly_capacity": 2},
+    ])
+
+
+def _event(session, key: str, event_type: str, person_id: str, village: str, **details) -> Event:
+    event = Event(id=make_id("event", key), key=key, event_type=event_type, person_id=person_id, subject=person_id,
+                  village_code=village, event_date=TODAY - dt.timedelta(days=5),
+                  detected_on=TODAY - dt.timedelta(days=4), details={"household_id": f"H{person_id[-6:]}", **details})
+    session.add(event)
+    return event
+
+
+def _decision(session, event: Event, route: str, ruleset: str, *, version: str = "a1b2c3d4", score: float | None = None,
+              review: str | None = None, days_ago: int = 4, conditions=(), values=None, outcomes=None) -> Decision:
+    decision = Decision(
+        id=make_id("decision", event.id), event_id=event.id, event_type=event.event_type, route=route,
+        ruleset=ruleset, ruleset_version=version, model_version="hardship-2025.03" if score is not None else None,
+        score=score, decided_on=TODAY - dt.timedelta(days=days_ago), review=review,
+        explanation={"conditions": [{"name": n, "label": lbl, "result": r} for n, lbl, r in conditions],
+                     "values": values or {}, "outcomes": outcomes or {}, "reference": ""},
+    )
+    session.add(decision)
+    return decision
+
+
+def seed(tmp: Path) -> World:
+    """Migrate a fresh SQLite store with the real migrations and fill lake and store."""
+    home = tmp / "home"
+    settings = Settings(home=home, secret_key=SECRET, env="development")
+    people = {
+        "sick_east": (id_number("19580317", "201"), "赵桂兰", "F", EAST),
+        "sick_east2": (id_number("19620921", "311"), "钱国强", "M", EAST),
+        "sick_west": (id_number("19550604", "422"), "孙秀英", "F", WEST),
+        "old_east": (id_number("19450302", "133"), "周福来", "M", EAST),
+        "dead_west": (id_number("19400111", "151"), "吴长顺", "M", WEST),
+        "baby_mother": (id_number("19950808", "262"), "郑晓燕", "F", EAST),
+    }
+    seed_lake(home, people)
+    url = settings.case_store_url
+    migrate(url)
+    world = World(settings=settings, ids={k: v[0] for k, v in people.items()},
+                  names={k: v[1] for k, v in people.items()})
+    hardship = dict(conditions=[("alert", "近12个月自付医疗费用超过上年人均可支配收入的规定比例", True)],
+                    outcomes={"home_visit": {"route": "assistant_task", "amount": None}})
+    with session_scope(url) as s:
+        # hardship visits: two in 东关村 (one assigned this week, one backlog), one in 西河村
+        for key, (who, status, priority, oop) in {
+            "t_east": ("sick_east", "assigned", 0.91, 15800.0),
+            "t_east2": ("sick_east2", "backlog", 0.62, 9400.5),
+            "t_west": ("sick_west", "assigned", 0.88, 21000.0),
+        }.items():
+            pid, _, _, village = people[who]
+            e = _event(s, f"hardship|{pid}", "medical_hardship", pid, village)
+            d = _decision(s, e, "assistant_task", "medical_hardship", score=priority,
+                          values={"oop_12m": str(oop), "income_prev_year": "24000.0", "threshold": "7200.0"},
+                          **hardship)
+            task = Task(id=make_id("task", e.id), event_id=e.id, decision_id=d.id, kind="home_visit", person_id=pid,
+                        village_code=village, assistant_id="A001" if village == EAST else "A002",
+                        reason="近12个月自付医疗费用超过上年人均可支配收入的规定比例", priority=priority,
+                        created_on=TODAY - dt.timedelta(days=4),
+                        week=WEEK if status == "assigned" else None, due_date=TODAY + dt.timedelta(days=10),
+                        status=status)
+            s.add(task)
+            world.tasks[key] = task.id
+        # an overdue visit in 西河村
+        s.flush()
+        s.get(Task, world.tasks["t_west"]).due_date = TODAY - dt.timedelta(days=2)
+
+        # old-age allowance: instant approval, sampled for review (civil affairs)
+        pid = people["old_east"][0]
+        e = _event(s, f"old_age|{pid}", "old_age", pid, EAST)
+        d = _decision(s, e, "instant_approve", "old_age_allowance", review="sampled",
+                      conditions=[("age_80", "年满80周岁（自生日当月起）", True), ("local", "具有本地户籍", True),
+                                  ("alive", "健在", True)],
+                      values={"birth_date": "1945-03-02", "age_months": "960", "hukou_local": "true"},
+                      outcomes={"old_age_allowance": {"route": "instant_approve", "amount": 100.0}})
+        case = Case(id=make_id("case", e.id), event_id=e.id, event_type="old_age", title="高龄津贴", person_id=pid,
+                    household_id=None, village_code=EAST, status="closed", lead_department="civil_affairs",
+                    opened_on=TODAY - dt.timedelta(days=4), closed_on=TODAY - dt.timedelta(days=4))
+        s.add(case)
+        s.flush()
+        item = Item(id=make_id("item", case.id, "old_age_allowance"), case_id=case.id, service="old_age_allowance",
+                    label="高龄津贴", department="civil_affairs", stage=1, status="done", depends_on=[],
+                    due_date=TODAY, amount=100.0, decision_id=d.id, done_on=TODAY - dt.timedelta(days=4))
+        s.add(item)
+        world.decisions["old_age"] = d.id
+
+        # death: a bundle case with items of several departments (HR instant and sampled; police; medical insurance)
+        pid = people["dead_west"][0]
+        e = _event(s, f"death|{pid}", "death", pid, WEST)
+        d = _decision(s, e, "bundle_case", "death", review="sampled", version="d34th001", days_ago=10,
+                      conditions=[("pension", "死亡时正在领取基本养老金", True)],
+                      values={"death_date": "2025-03-01", "pension_in_payment": "true"},
+                      outcomes={"stop_pension": {"route": "instant_approve", "amount": None},
+                                "funeral_grant": {"route": "instant_approve", "amount": 12000.0}})
+        case = Case(id=make_id("case", e.id), event_id=e.id, event_type="death", title="身后一件事", person_id=pid,
+                    household_id=None, village_code=WEST, status="open", lead_department="civil_affairs",
+                    opened_on=TODAY - dt.timedelta(days=10))
+        s.add(case)
+        s.flush()
+        world.cases["death"] = case.id
+        world.decisions["death"] = d.id
+        for service, label, dept, stage, status, deps, due, amount in [
+            ("funeral_grant", "丧葬补助金", "human_resources", 1, "done", [], 5, 12000.0),
+            ("cancel_hukou", "注销户口", "police", 1, "ready", [], -1, None),
+            ("end_medical", "终止医保", "medical_insurance", 1, "in_progress", [], -3, None),
+            ("refund_personal_account", "个人账户余额退还继承人", "human_resources", 2, "pending",
+             ["cancel_hukou"], 20, None),
+            ("survivor_lump_sum", "一次性抚恤金", "human_resources", 1, "ready", [], 8, None),
+        ]:
+            item = Item(id=make_id("item", case.id, service), case_id=case.id, service=service, label=label,
+                        department=dept, stage=stage, status=status, depends_on=deps,
+                        due_date=TODAY + dt.timedelta(days=due), amount=amount,
+                        decision_id=d.id if amount else None,
+                        done_on=TODAY - dt.timedelta(days=10) if status == "done" else None)
+            s.add(item)
+            world.items[service] = item.id
+
+        # a second rule-set version, for the analyst's table
+        pid = people["baby_mother"][0]
+        e = _event(s, f"birth|{pid}", "birth", pid, EAST)
+        _decision(s, e, "bundle_case", "childcare_subsidy", version="c0ffee01", days_ago=20,
+                  conditions=[("born", "婴幼儿已出生", True)], values={"birth_date": "2025-02-10"})
+
+        for username, role, scope in [
+            ("xly1", "assistant", {"villages": [EAST], "assistant_id": "A001"}),
+            ("xly2", "assistant", {"villages": [WEST], "assistant_id": "A002"}),
+            ("shenhe", "reviewer", {"departments": ["civil_affairs", "human_resources"]}),
+            ("gongan", "reviewer", {"departments": ["police"]}),
+            ("fenxi", "analyst", {}),
+            ("admin", "admin", {}),
+        ]:
+            add_user(s, username=username, password=PASSWORD, role=role, actor="test",
+                     at=dt.datetime.combine(TODAY, dt.time(8)), **scope)
+    return world
