@@ -84,6 +84,7 @@ def _event(session, key: str, event_type: str, person_id: str, village: str, **d
                   village_code=village, event_date=TODAY - dt.timedelta(days=5),
                   detected_on=TODAY - dt.timedelta(days=4), details={"household_id": f"H{person_id[-6:]}", **details})
     session.add(event)
+    session.flush()
     return event
 
 
@@ -97,6 +98,7 @@ def _decision(session, event: Event, route: str, ruleset: str, *, version: str =
                      "values": values or {}, "outcomes": outcomes or {}, "reference": ""},
     )
     session.add(decision)
+    session.flush()
     return decision
 
 
@@ -138,6 +140,7 @@ def seed(tmp: Path) -> World:
                         week=WEEK if status == "assigned" else None, due_date=TODAY + dt.timedelta(days=10),
                         status=status)
             s.add(task)
+            s.flush()
             world.tasks[key] = task.id
         # an overdue visit in 西河村
         s.flush()
@@ -191,6 +194,7 @@ def seed(tmp: Path) -> World:
                         decision_id=d.id if amount else None,
                         done_on=TODAY - dt.timedelta(days=10) if status == "done" else None)
             s.add(item)
+            s.flush()
             world.items[service] = item.id
 
         # a second rule-set version, for the analyst's table

@@ -66,4 +66,4 @@ def detect(
 
 def first_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The first delivery day in the lake."""
-    return con.sql("SELECT min(_delivered) FROM persons").fetchone()[0]
+    return con.execute("SELECT min(_delivered) FROM persons").fetchone()[0]
