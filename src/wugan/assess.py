@@ -18,8 +18,8 @@ import polars as pl
 
 from wugan.cases.bundles import load_bundles
 from wugan.cases.models import make_id
-from wugan.events import RULESETS
-from wugan.rules import RuleSet, load_ruleset
+from wugan.events import ruleset_for
+from wugan.rules import RuleSet
 
 __all__ = ["assess", "route_expr", "explanation_expr"]
 
@@ -75,7 +75,7 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
     if events.is_empty():
         return events
     event_type = events["event_type"][0]
-    ruleset = ruleset or load_ruleset(RULESETS[event_type], rules_dir=rules_dir)
+    ruleset = ruleset or ruleset_for(event_type, rules_dir=rules_dir)
     bundle = load_bundles(rules_dir)[event_type]
     only_rule_items = all(item.rule for item in bundle.items)
     evaluated = ruleset.evaluate_frame(events, as_of="detected_on")

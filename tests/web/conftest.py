@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+import shutil
 import warnings
 
 import pytest
@@ -13,8 +15,11 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
     from fastapi.testclient import TestClient
 
-from .factories import PASSWORD, TODAY, World, seed
+from wugan.cases.db import engine_for
+from wugan.settings import Settings
 from wugan.web.app import create_app
+
+from .factories import PASSWORD, SECRET, TODAY, World, seed
 
 
 def pytest_collection_modifyitems(items):
@@ -27,9 +32,20 @@ def fixed_clock() -> dt.datetime:
     return dt.datetime.combine(TODAY, dt.time(9, 30))
 
 
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory) -> World:
+    """Seeded once (argon2 hashing is slow on purpose); each test gets a copy."""
+    world = seed(tmp_path_factory.mktemp("template"))
+    engine_for(world.settings.case_store_url).dispose()
+    return world
+
+
 @pytest.fixture
-def world(tmp_path) -> World:
-    return seed(tmp_path)
+def world(_template: World, tmp_path) -> World:
+    home = tmp_path / "home"
+    shutil.copytree(_template.settings.home, home)
+    settings = Settings(home=home, secret_key=SECRET, env="development")
+    return dataclasses.replace(_template, settings=settings)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import fixed_clock
-from .factories import PASSWORD, seed
+from .factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -32,12 +32,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(world):
     import uvicorn
 
     from wugan.web.app import create_app
 
-    world = seed(tmp_path)
     port = _free_port()
     config = uvicorn.Config(create_app(world.settings, clock=fixed_clock), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="off")
@@ -58,7 +57,7 @@ def _login(page, base: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_assistant_confirms_visit_and_reviewer_sees_case(server):

@@ -20,7 +20,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wugan.cases.bundles import Bundle, case_frames, load_bundles
-from wugan.cases.models import AuditLog, Case, Decision, Event, Item, Notice, Task, Watermark, make_id
+from wugan.cases.models import (
+    AuditLog,
+    Case,
+    Decision,
+    Event,
+    Item,
+    Notice,
+    Task,
+    Watermark,
+    make_id,
+)
 from wugan.notify.render import render_notices
 
 __all__ = ["ActReport", "act", "insert_ignore", "open_case_after_visit", "revoke_decision", "set_watermark"]

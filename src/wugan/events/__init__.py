@@ -7,7 +7,7 @@ happen once whatever the overlap of windows, reruns or late rows.
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -16,14 +16,25 @@ import polars as pl
 from wugan.cases.models import make_id
 from wugan.events import birth, death, hardship, old_age, retirement
 from wugan.events.window import Window, window_for
-from wugan.rules import load_ruleset
+from wugan.rules import RuleSet, load_ruleset
 
-__all__ = ["EVENT_TYPES", "RULESETS", "Window", "window_for", "detect"]
+__all__ = ["EVENT_TYPES", "RULESETS", "Window", "window_for", "detect", "ruleset_for"]
 
 MODULES = {m.EVENT: m for m in (birth, death, retirement, hardship, old_age)}
 EVENT_TYPES: tuple[str, ...] = tuple(MODULES)
 RULESETS: dict[str, str] = {name: m.RULESET for name, m in MODULES.items()}
 EVENT_COLUMNS = ("key", "person_id", "subject", "village_code", "household_id", "event_date")
+
+
+@cache
+def _cached_ruleset(name: str, rules_dir: str, signature: tuple) -> RuleSet:
+    return load_ruleset(name, rules_dir=Path(rules_dir))
+
+
+def ruleset_for(event_type: str, *, rules_dir: Path) -> RuleSet:
+    """The event type's rule set, parsed once per process until a file under ``rules_dir`` changes."""
+    signature = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in Path(rules_dir).rglob("*.yaml")))
+    return _cached_ruleset(RULESETS[event_type], str(rules_dir), signature)
 
 
 def _query(con: duckdb.DuckDBPyConnection, event_type: str, window: Window, county: str | None,
@@ -32,7 +43,7 @@ def _query(con: duckdb.DuckDBPyConnection, event_type: str, window: Window, coun
     if not hasattr(module, "candidates_sql"):
         return con.sql(module.sql(window, county))
     # The trigger is the rule set's own output over the candidates.
-    ruleset = load_ruleset(module.RULESET, rules_dir=rules_dir)
+    ruleset = ruleset_for(event_type, rules_dir=rules_dir)
     view = f"_{event_type}_evaluated"
     ruleset.evaluate(con, module.candidates_sql(window, county), as_of=window.until).create_view(view, replace=True)
     return con.sql(module.sql(window, view))
@@ -62,8 +73,3 @@ def detect(
         event_type=pl.lit(event_type),
         detected_on=pl.lit(window.until, dtype=pl.Date),
     ).sort("key")
-
-
-def first_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
-    """The first delivery day in the lake."""
-    return con.execute("SELECT min(_delivered) FROM persons").fetchone()[0]

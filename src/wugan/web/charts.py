@@ -29,7 +29,7 @@ def _nice(top: int) -> int:
     return max(1, top // 4)
 
 
-def stacked_bars(rows: Iterable, *, event_type: str | None = None, width: int = 640, height: int = 220) -> Markup:
+def stacked_bars(rows: Iterable, *, event_type: str | None = None, width: int = 560, height: int = 200) -> Markup:
     """One bar per week, stacked by route; ``rows`` have week, event_type, route, count."""
     data: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:

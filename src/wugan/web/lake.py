@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
 
 from wugan.ids import mask
 from wugan.lake import connect
 from wugan.settings import Settings
 
 __all__ = ["Person", "persons", "village_names", "capacity_by_village"]
+
+
+REFRESH_SECONDS = 60.0
+_lock = threading.Lock()
+_cache: dict[Path, tuple[float, duckdb.DuckDBPyConnection]] = {}
+
+
+def _cursor(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A cursor on one shared in-memory catalog per lake, rebuilt every minute to see new deliveries."""
+    key = Path(settings.lake).resolve()
+    with _lock:
+        made, con = _cache.get(key, (0.0, None))
+        if con is None or time.monotonic() - made > REFRESH_SECONDS:
+            con = connect(settings)  # the old one closes when its last cursor goes
+            _cache[key] = (time.monotonic(), con)
+        return con.cursor()
 
 
 @dataclass(frozen=True)
@@ -28,7 +49,7 @@ def village_names(settings: Settings, codes: Iterable[str | None]) -> dict[str, 
     wanted = sorted({c for c in codes if c})
     if not wanted:
         return {}
-    with connect(settings) as con:
+    with _cursor(settings) as con:
         rows = con.execute(
             "SELECT v.region_code, coalesce(t.name || ' ', '') || v.name FROM regions v "
             "LEFT JOIN regions t ON t.region_code = v.parent_code "
@@ -43,7 +64,7 @@ def persons(settings: Settings, person_ids: Iterable[str | None]) -> dict[str, P
     wanted = sorted({p for p in person_ids if p})
     if not wanted:
         return {}
-    with connect(settings) as con:
+    with _cursor(settings) as con:
         rows = con.execute(
             "SELECT person_id, name, phone, hukou_village FROM persons WHERE person_id IN (SELECT unnest(?))",
             [wanted],
@@ -58,7 +79,7 @@ def persons(settings: Settings, person_ids: Iterable[str | None]) -> dict[str, P
 
 def capacity_by_village(settings: Settings) -> dict[str, int]:
     """Sum of the assistants' weekly visit capacity per village."""
-    with connect(settings) as con:
+    with _cursor(settings) as con:
         return dict(con.execute(
             "SELECT village_code, CAST(sum(weekly_capacity) AS INTEGER) FROM assistants GROUP BY village_code"
         ).fetchall())

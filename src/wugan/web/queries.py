@@ -144,6 +144,7 @@ class CaseView(BaseModel):
     village_name: str
     person: PersonView | None
     items: list[ItemView]
+    others: int = 0
     done: int
     total: int
     next_due: dt.date | None
@@ -245,6 +246,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, list):
         return "、".join(_fmt(v) for v in value)
     text = str(value)
+    if text in ("true", "false"):
+        return "是" if text == "true" else "否"
     try:
         number = float(text)
     except ValueError:
@@ -399,12 +402,16 @@ def task_for(session: Session, *, user: User, settings: Settings, task_id: str, 
 
 
 def _item_views(items: list[Item], *, settings: Settings, today: dt.date, mine: list[str] | None,
-                cases: dict[str, Case] | None = None,
-                people: dict[str, lake.Person] | None = None) -> list[ItemView]:
+                cases: dict[str, Case] | None = None, people: dict[str, lake.Person] | None = None,
+                siblings: list[Item] | None = None) -> list[ItemView]:
+    """Items as shown; ``siblings`` (all items of their cases) name the dependencies with their state."""
     names = department_names(settings.rules_dir)
+    services = _service_labels(str(settings.rules_dir))
     by_case: dict[str, dict[str, str]] = defaultdict(dict)
-    for i in items:
-        by_case[i.case_id][i.service] = i.label
+    for i in siblings if siblings is not None else items:
+        by_case[i.case_id][i.service] = (
+            f"{i.label}（{names.get(i.department, i.department)}·{label(ITEM_STATUS_LABELS, i.status)}）"
+        )
     views = []
     for i in items:
         case = (cases or {}).get(i.case_id)
@@ -413,7 +420,8 @@ def _item_views(items: list[Item], *, settings: Settings, today: dt.date, mine: 
             id=i.id, case_id=i.case_id, service=i.service, label=i.label, department=i.department,
             department_name=names.get(i.department, i.department), stage=i.stage, status=i.status,
             status_label=label(ITEM_STATUS_LABELS, i.status),
-            depends_on=[by_case[i.case_id].get(d, d) for d in i.depends_on or []], due_date=i.due_date,
+            depends_on=[by_case[i.case_id].get(d, services.get(d, d)) for d in i.depends_on or []],
+            due_date=i.due_date,
             overdue=i.status in OPEN_ITEM and i.due_date < today, amount=i.amount,
             result=_fmt({("证照编号" if k == "certificate" else "原因" if k == "reason" else "说明" if k == "note" else k): v
                          for k, v in result.items()}) if result else "",
@@ -509,7 +517,8 @@ def _case_views(session: Session, settings: Settings, cases: list[Case], *, user
             lead_department=names.get(c.lead_department, c.lead_department),
             village_name=villages.get(c.village_code or "", c.village_code or ""),
             person=_person(people.get(c.person_id or ""), c.person_id),
-            items=_item_views(mine, settings=settings, today=today, mine=scope),
+            items=_item_views(mine, settings=settings, today=today, mine=scope, siblings=by_case[c.id]),
+            others=len(by_case[c.id]) - len(mine),
             done=sum(i.status in ("done", "rejected") for i in by_case[c.id]), total=len(by_case[c.id]),
             next_due=min((i.due_date for i in open_items), default=None),
             overdue=sum(i.due_date < today for i in open_items),

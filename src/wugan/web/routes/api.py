@@ -13,7 +13,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from wugan.cases.users import User
-from wugan.cases.workflow import WorkflowError, complete_item, reject_item, review_decision, start_item
+from wugan.cases.workflow import (
+    WorkflowError,
+    complete_item,
+    reject_item,
+    review_decision,
+    start_item,
+)
 from wugan.cases.workflow import record_visit as _record_visit
 from wugan.web import queries as q
 from wugan.web.auth import check_csrf, current_user, require_role

@@ -7,7 +7,13 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from wugan.cases.users import User
-from wugan.cases.workflow import WorkflowError, complete_item, reject_item, review_decision, start_item
+from wugan.cases.workflow import (
+    WorkflowError,
+    complete_item,
+    reject_item,
+    review_decision,
+    start_item,
+)
 from wugan.web.auth import check_csrf, require_role
 from wugan.web.deps import get_db
 from wugan.web.queries import (

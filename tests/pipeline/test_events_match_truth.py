@@ -1,0 +1,96 @@
+"""The events found in a 21-day run equal what the synthetic truth says happened."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.factories import START
+from wugan.pipeline import run
+from wugan.settings import get_settings
+
+DAYS = 21
+END = START + dt.timedelta(days=DAYS - 1)
+
+
+@pytest.fixture(scope="module")
+def ran(city_template, tmp_path_factory):
+    import shutil
+
+    home = tmp_path_factory.mktemp("truth") / "home"
+    shutil.copytree(city_template, home)
+    settings = get_settings(home)
+    run(settings, start=START, days=DAYS)
+    engine = create_engine(settings.case_store_url)
+    with engine.connect() as conn:
+        events = pl.DataFrame(
+            conn.execute(text("SELECT event_type, person_id, subject, key, event_date, detected_on FROM events")).all(),
+            schema=["event_type", "person_id", "subject", "key", "event_date", "detected_on"], orient="row",
+        )
+    engine.dispose()
+    return settings, events
+
+
+def _of(events: pl.DataFrame, kind: str) -> pl.DataFrame:
+    return events.filter(pl.col("event_type") == kind)
+
+
+def test_births_are_the_births_delivered(ran):
+    settings, events = ran
+    truth = pl.read_parquet(settings.truth / "births.parquet").filter(pl.col("delivered_on") <= END)
+    assert truth.height > 0
+    assert sorted(_of(events, "birth")["subject"]) == sorted(truth["birth_record_id"])
+
+
+def test_deaths_are_the_deaths_delivered(ran):
+    settings, events = ran
+    truth = pl.read_parquet(settings.truth / "deaths.parquet").filter(pl.col("delivered_on") <= END)
+    assert truth.height > 0
+    assert sorted(_of(events, "death")["person_id"]) == sorted(truth["person_id"])
+
+
+def test_old_age_events_are_the_80_90_100th_birthdays(ran):
+    settings, events = ran
+    persons = pl.read_parquet(settings.truth / "persons.parquet")
+    deaths = pl.read_parquet(settings.truth / "deaths.parquet").select("person_id", "delivered_on")
+    expected = set()
+    for age in (80, 90, 100):
+        turning = persons.with_columns(birthday=pl.col("birth_date").dt.offset_by(f"{age}y")).filter(
+            pl.col("birthday").is_between(START, END)
+        ).join(deaths, on="person_id", how="left").filter(
+            pl.col("delivered_on").is_null() | (pl.col("delivered_on") > pl.col("birthday"))
+        )
+        expected |= {f"old_age:{p}:{age}" for p in turning["person_id"]}
+    assert len(expected) > 0
+    assert set(_of(events, "old_age")["key"]) == expected
+
+
+def test_retirements_due_within_the_look_ahead(ran):
+    settings, events = ran
+    persons = pl.read_parquet(settings.truth / "persons.parquet")
+    deaths = pl.read_parquet(settings.truth / "deaths.parquet").select("person_id", "delivered_on")
+    due = (
+        persons.filter(
+            pl.col("employment").is_in(["employee", "cadre", "flexible"])
+            & (pl.col("retirement_date") > START)
+            & (pl.col("retirement_date") <= END + dt.timedelta(days=90))
+        )
+        # The day it is first seen: the first day whose look-ahead reaches it.
+        .with_columns(seen=pl.max_horizontal(pl.lit(START), pl.col("retirement_date") - pl.duration(days=90)))
+        .join(deaths, on="person_id", how="left")
+        .filter(pl.col("delivered_on").is_null() | (pl.col("delivered_on") > pl.col("seen")))
+    )
+    assert due.height > 0
+    found = _of(events, "retirement")
+    assert sorted(found["person_id"]) == sorted(due["person_id"])
+    months = found.select("person_id", month=pl.col("event_date").cast(pl.String).str.to_date())
+    joined = months.join(due.select("person_id", "retirement_date"), on="person_id")
+    assert (joined["month"] == joined["retirement_date"]).all(), "the rule set and the truth agree on the month"
+
+
+def test_no_event_is_raised_twice(ran):
+    _, events = ran
+    assert events["key"].n_unique() == events.height
