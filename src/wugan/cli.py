@@ -165,8 +165,10 @@ def print_summary(counts: dict) -> None:
 
 def _mount() -> None:
     from wugan.rules.cli import app as rules_app
+    from wugan.web.cli import app as web_app
 
     app.add_typer(rules_app, name="rules", help="rule sets: test, evaluate, list, show")
+    app.add_typer(web_app, name="")  # serve, users
 
 
 _mount()

@@ -18,7 +18,8 @@ def candidates_sql(window: Window, county: str | None) -> str:
         SELECT DISTINCT person_id FROM claims WHERE {window.sql("_delivered")}
     ),
     spend AS (
-        SELECT c.person_id, sum(c.out_of_pocket) AS oop_12m, sum(c.inpatient_days)::BIGINT AS inpatient_days_12m,
+        SELECT c.person_id, sum(c.out_of_pocket::DECIMAL(18, 2))::DOUBLE AS oop_12m  -- exact: the order of a parallel sum must not matter
+              , sum(c.inpatient_days)::BIGINT AS inpatient_days_12m,
                count(*) AS claims_12m, bool_or(c.rehab) AS rehab_12m
         FROM claims c JOIN touched USING (person_id)
         WHERE c.claim_date > {until} - INTERVAL 365 DAY AND c.claim_date <= {until}

@@ -129,6 +129,17 @@ def pseudonym(secret: str, person_id: str | None) -> str:
     return "P" + digest[:10]
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What the layout shows of the logged-in user; outlives the request's database session."""
+
+    username: str
+    display_name: str
+    role: str
+    villages: tuple[str, ...]
+    departments: tuple[str, ...]
+
+
 class LoginRequired(Exception):
     """No valid session: HTML pages redirect to the login page, the API answers 401."""
 
@@ -148,7 +159,8 @@ def current_user(request: Request, db: Session = Depends(get_db)) -> User:
     user = db.get(User, data.user_id)
     if user is None or not user.active:
         raise LoginRequired()
-    request.state.user = user
+    request.state.user = Viewer(username=user.username, display_name=user.display_name, role=user.role,
+                                villages=tuple(user.villages or ()), departments=tuple(user.departments or ()))
     request.state.csrf = data.csrf
     return user
 

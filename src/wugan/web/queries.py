@@ -490,7 +490,7 @@ def reviews_for(session: Session, *, user: User, settings: Settings, today: dt.d
 def review_for(session: Session, *, user: User, settings: Settings, decision_id: str,
                today: dt.date) -> ReviewView | None:
     decision = session.get(Decision, decision_id)
-    if decision is None or decision.route != "instant_approve":
+    if decision is None or decision.review is None:  # only decisions drawn for review are reviewed here
         return None
     views = _review_views(session, settings, [decision], user=user, today=today)
     return views[0] if views else None

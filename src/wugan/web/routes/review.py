@@ -48,6 +48,8 @@ def review(decision_id: str, request: Request, verdict: str = Form(...), reason:
     if review_for(db, user=user, settings=request.app.state.settings, decision_id=decision_id,
                   today=today(request)) is None:
         raise HTTPException(404, "没有这条决定，或它不属于您的部门")
+    if verdict == "revoked" and not reason.strip():
+        return back("/review", err="撤销需填写原因")
     try:
         review_decision(db, decision_id=decision_id, verdict=verdict, reason=reason.strip(), actor=actor(user),
                         at=now(request))

@@ -1,0 +1,3 @@
+from wugan.cli import app
+
+app(prog_name="wugan")

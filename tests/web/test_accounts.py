@@ -1,0 +1,52 @@
+"""``wugan users add`` and the demo's accounts."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from wugan.cases.db import session_scope
+from wugan.cases.users import User
+from wugan.web.accounts import create_demo_users
+from wugan.web.cli import app as web_cli
+
+from .conftest import TestClient, login
+from .factories import EAST
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+def test_users_add_creates_a_scoped_account_that_can_log_in(world, app):
+    result = CliRunner().invoke(web_cli, [
+        "users", "add", "xly9", "--role", "assistant", "--villages", f"{EAST},370102001002",
+        "--assistant-id", "A009", "--password", "a-long-password", "--home", str(world.settings.home),
+    ])
+    assert result.exit_code == 0, result.output
+    with session_scope(world.settings.case_store_url) as s:
+        user = s.query(User).filter_by(username="xly9").one()
+        assert user.villages == [EAST, "370102001002"] and user.password_hash.startswith("$argon2")
+    with TestClient(app) as client:
+        login(client, "xly9", "a-long-password")
+        assert len(client.get("/api/tasks").json()["open"]) == 3
+
+
+@pytest.mark.parametrize("args", [
+    ["--role", "assistant"],  # an assistant needs villages
+    ["--role", "reviewer"],  # a reviewer needs departments
+    ["--role", "wizard"],
+])
+def test_users_add_refuses_unscoped_or_unknown_roles(world, args):
+    result = CliRunner().invoke(web_cli, ["users", "add", "bad", *args, "--password", "a-long-password",
+                                          "--home", str(world.settings.home)])
+    assert result.exit_code == 1
+
+
+def test_demo_users_cover_every_role_and_the_busiest_village(world):
+    with session_scope(world.settings.case_store_url) as s:
+        s.query(User).delete()
+        logins = create_demo_users(s)
+    assert {x.role for x in logins} == {"assistant", "reviewer", "analyst", "admin"}
+    with session_scope(world.settings.case_store_url) as s:
+        assistant = s.query(User).filter_by(role="assistant").one()
+        assert assistant.villages == [EAST] and assistant.assistant_id == "A001"
+        assert s.query(User).filter_by(role="reviewer").one().departments == ["civil_affairs", "human_resources"]
