@@ -38,6 +38,7 @@ __all__ = [
     "AuditLog",
     "Watermark",
     "OptOut",
+    "Alert",
     "ITEM_STATES",
     "ROUTES",
 ]
@@ -127,6 +128,7 @@ class Item(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))
     done_on: Mapped[dt.date | None] = mapped_column(Date)
+    escalated_on: Mapped[dt.date | None] = mapped_column(Date)
     __table_args__ = (Index("ix_items_case_service", "case_id", "service", unique=True),)
 
 
@@ -153,6 +155,7 @@ class Task(Base):
     outcome_notes: Mapped[str | None] = mapped_column(Text)
     outcome_on: Mapped[dt.date | None] = mapped_column(Date)
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"))
+    escalated_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Notice(Base):
@@ -205,3 +208,19 @@ class OptOut(Base):
         String(40), primary_key=True, doc="an event type, or 'all'"
     )
     since: Mapped[dt.date] = mapped_column(Date)
+
+
+class Alert(Base):
+    """Something the back office or a lead department must look at: an overdue item, a tripped breaker."""
+
+    __tablename__ = "alerts"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    department: Mapped[str | None] = mapped_column(String(40), index=True)
+    ruleset: Mapped[str | None] = mapped_column(String(40))
+    entity: Mapped[str | None] = mapped_column(String(20))
+    entity_id: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
