@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wugan.cases import guardrails
+from wugan.cases.bulk import insert_frame, insert_ignore  # noqa: F401 (insert_ignore: for callers of act)
 from wugan.cases.bundles import Bundle, case_frames, load_bundles
 from wugan.cases.models import (
     AuditLog,
@@ -33,7 +34,7 @@ from wugan.cases.models import (
 )
 from wugan.notify.render import render_notices
 
-__all__ = ["ActReport", "act", "insert_ignore", "open_case_after_visit", "revoke_decision", "set_watermark"]
+__all__ = ["ActReport", "act", "open_case_after_visit", "revoke_decision", "set_watermark"]
 
 EVENT_FIELDS = ("id", "key", "event_type", "person_id", "subject", "village_code", "event_date", "detected_on")
 TASK_DUE_DAYS = 14
@@ -50,21 +51,6 @@ class ActReport:
     notices: int = 0
 
 
-def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert that leaves existing rows (same primary or unique key) alone."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    module = {"sqlite": sqlite, "postgresql": postgresql}[dialect]
-    for start in range(0, len(rows), CHUNK):
-        statement = module.insert(table).on_conflict_do_nothing()
-        session.execute(statement, rows[start : start + CHUNK])
-
-
-def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return frame.to_dicts()
-
-
 def _new_only(session: Session, decided: pl.DataFrame) -> pl.DataFrame:
     ids = decided["id"].to_list()
     seen: set[str] = set()
@@ -73,31 +59,26 @@ def _new_only(session: Session, decided: pl.DataFrame) -> pl.DataFrame:
     return decided.filter(~pl.col("id").is_in(list(seen)))
 
 
-def _jsonable(frame: pl.DataFrame) -> pl.DataFrame:
-    """Dates inside JSON details become ISO strings."""
-    return frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String), pl.col(pl.Decimal).cast(pl.Float64))
-
-
-def _event_rows(decided: pl.DataFrame) -> list[dict[str, Any]]:
+def _event_frame(decided: pl.DataFrame) -> pl.DataFrame:
+    """The event row; what the detector saw besides the event itself goes into ``details``."""
     detail_cols = [c for c in decided.columns if c not in EVENT_FIELDS and not c.endswith(("_route", "_amount"))
                    and c not in DECISION_ONLY]
-    details = _jsonable(decided.select(detail_cols)).to_dicts()
-    rows = decided.select(EVENT_FIELDS).to_dicts()
-    for row, detail in zip(rows, details, strict=True):
-        row["details"] = {k: v for k, v in detail.items() if v is not None}
-    return rows
+    details = pl.struct([pl.col(c).cast(pl.Float64) if decided.schema[c] == pl.Decimal else pl.col(c)
+                         for c in detail_cols])
+    return decided.select(*EVENT_FIELDS, details=details)
 
 
 DECISION_ONLY = {"decision_id", "route", "ruleset", "ruleset_version", "explanation", "reason", "priority",
-                 "model_version", "score"}
+                 "model_version", "score", "review"}
 
 
-def _decision_rows(decided: pl.DataFrame, day: dt.date) -> list[dict[str, Any]]:
+def _decision_frame(decided: pl.DataFrame, day: dt.date) -> pl.DataFrame:
     return decided.select(
         id="decision_id", event_id="id", event_type="event_type", route="route", ruleset="ruleset",
         ruleset_version="ruleset_version", model_version="model_version", score="score",
-        explanation="explanation", decided_on=pl.lit(day), review=pl.lit(None, pl.String),
-    ).to_dicts()
+        explanation="explanation", decided_on=pl.lit(day),
+        review=pl.col("review") if "review" in decided.columns else pl.lit(None, pl.String),
+    )
 
 
 def _task_frames(decided: pl.DataFrame, bundle: Bundle, day: dt.date) -> pl.DataFrame:
@@ -120,13 +101,11 @@ def _task_frames(decided: pl.DataFrame, bundle: Bundle, day: dt.date) -> pl.Data
     return pl.concat(frames) if frames else pl.DataFrame()
 
 
-def _audit_rows(frame: pl.DataFrame, *, action: str, entity: str, at: dt.datetime, after: list[str]) -> list[dict]:
-    afters = _jsonable(frame.select(after)).to_dicts()
-    return [
-        {"at": at, "actor": "pipeline", "action": action, "entity": entity, "entity_id": entity_id,
-         "before": None, "after": a}
-        for entity_id, a in zip(frame["id"].to_list(), afters, strict=True)
-    ]
+def _audit_frame(frame: pl.DataFrame, *, action: str, entity: str, at: dt.datetime, after: list[str]) -> pl.DataFrame:
+    return frame.select(
+        at=pl.lit(at), actor=pl.lit("pipeline"), action=pl.lit(action), entity=pl.lit(entity), entity_id="id",
+        before=pl.lit(None, pl.String), after=pl.struct(after),
+    )
 
 
 def act(
@@ -150,14 +129,17 @@ def act(
     event_type = new["event_type"][0]
     bundle = load_bundles(rules_dir)[event_type]
     at = dt.datetime.combine(day, dt.time())
+    # Guardrails: a paused or tripped rule set's instant approvals are held for a person to release.
+    new = guardrails.screen(session, new, day=day, rules_dir=rules_dir, department=bundle.lead_department)
 
-    insert_ignore(session, Event.__table__, _event_rows(new))
-    insert_ignore(session, Decision.__table__, _decision_rows(new, day))
+    insert_frame(session, Event.__table__, _event_frame(new))
+    insert_frame(session, Decision.__table__, _decision_frame(new, day))
     report.events = new.height
     report.decisions.update(new["route"].to_list())
 
     opening = new.filter(pl.col("route") != "no_action") if bundle.opens_on == "decision" else new.clear()
     cases, items = case_frames(opening.rename({"id": "event_id"}), bundle, on=day)
+    items = guardrails.hold_items(items, new)
     if not cases.is_empty():
         # A case whose items were all approved at once is already finished.
         finished = items.group_by("case_id").agg(pl.col("status").is_in(["done", "rejected"]).all().alias("f"))
@@ -165,25 +147,26 @@ def act(
             status=pl.when("f").then(pl.lit("closed")).otherwise(pl.lit("open")),
             closed_on=pl.when("f").then(pl.lit(day)),
         ).drop("f")
-        insert_ignore(session, Case.__table__, _rows(cases))
-        insert_ignore(session, Item.__table__, _rows(items))
+        insert_frame(session, Case.__table__, cases)
+        insert_frame(session, Item.__table__, items)
         report.cases, report.items = cases.height, items.height
 
     tasks = _task_frames(new, bundle, day)
     if not tasks.is_empty():
-        insert_ignore(session, Task.__table__, _rows(tasks))
+        insert_frame(session, Task.__table__, tasks)
         report.tasks = tasks.height
 
-    notices = render_notices(new, items, people=people, bundle=bundle, rules_dir=rules_dir, day=day)
-    insert_ignore(session, Notice.__table__, notices)
-    report.notices = len(notices)
+    notices = render_notices(guardrails.not_held(new), items, people=people, bundle=bundle, rules_dir=rules_dir, day=day)
+    insert_frame(session, Notice.__table__, notices)
+    report.notices = notices.height
 
     decisions = new.select(pl.col("decision_id").alias("id"), "route", "ruleset", "ruleset_version")
-    audit = _audit_rows(decisions, action="decided", entity="decision", at=at,
-                        after=["route", "ruleset", "ruleset_version"])
+    insert_frame(session, AuditLog.__table__, _audit_frame(
+        decisions, action="decided", entity="decision", at=at, after=["route", "ruleset", "ruleset_version"]))
     if not cases.is_empty():
-        audit += _audit_rows(cases, action="case_opened", entity="case", at=at, after=["event_type", "status"])
-    insert_ignore(session, AuditLog.__table__, audit)
+        insert_frame(session, AuditLog.__table__, _audit_frame(
+            cases, action="case_opened", entity="case", at=at, after=["event_type", "status"]))
+    insert_frame(session, AuditLog.__table__, guardrails.held_audit(new, at=at))
     return report
 
 
@@ -213,8 +196,8 @@ def open_case_after_visit(session: Session, *, task: Task, on: dt.date) -> Case 
                 "household_id": pl.String, "village_code": pl.String},
     )
     cases, items = case_frames(decided, bundle, on=on)
-    insert_ignore(session, Case.__table__, _rows(cases))
-    insert_ignore(session, Item.__table__, _rows(items))
+    insert_frame(session, Case.__table__, cases)
+    insert_frame(session, Item.__table__, items)
     session.flush()
     return session.get_one(Case, cases["id"][0])
 

@@ -34,6 +34,7 @@ def engine_for(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB: bulk inserts touch many index pages
             cursor.close()
 
         return engine

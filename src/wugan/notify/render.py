@@ -27,8 +27,12 @@ STATUS_LABELS = {
     "in_progress": "办理中",
     "pending": "待前序事项办结后办理",
     "rejected": "经核对不符合条件",
+    "held": "暂缓发放，待后台核准",
 }
 CONTACT = "12345"
+NOTICE_SCHEMA = {"id": pl.String, "event_id": pl.String, "person_id": pl.String, "channel": pl.String,
+                 "address": pl.String, "template": pl.String, "body": pl.String, "created_on": pl.Date,
+                 "status": pl.String, "attempts": pl.Int64}
 
 
 @cache
@@ -64,7 +68,7 @@ def render_notices(
     rules_dir: Path,
     day: dt.date,
     route: str | None = None,
-) -> list[dict[str, Any]]:
+) -> pl.DataFrame:
     """Outbox rows for a batch; ``route`` overrides the decision's (e.g. ``case_opened``)."""
     labels = departments(rules_dir)
     by_case = _items_by_case(items, labels)
@@ -105,7 +109,7 @@ def render_notices(
             "status": "pending",
             "attempts": 0,
         })
-    return notices
+    return pl.DataFrame(notices, schema=NOTICE_SCHEMA)
 
 
 def render_revocation(*, items: list, reason: str, case: Any, event: Any) -> str:
