@@ -18,36 +18,17 @@ from pathlib import Path
 
 import polars as pl
 
+from wugan.assess import assess
 from wugan.cases.act import act
 from wugan.cases.db import migrate, session_scope
-from wugan.cases.models import make_id
-from wugan.events import ruleset_for
-from wugan.assess import assess
 from wugan.settings import get_settings
+from wugan.synth.events import MOTHER, birth_events
 
 DAY = dt.date(2025, 3, 1)
 
 
 def decisions(n: int, rules_dir: Path) -> pl.DataFrame:
-    events = pl.DataFrame({"n": range(n)}).select(
-        key=pl.format("birth:Q{}", pl.col("n")),
-        person_id=pl.lit("371402199608300029"),
-        subject=pl.format("Q{}", pl.col("n")),
-        village_code=pl.lit("371402001001"),
-        household_id=pl.format("H{}", pl.col("n")),
-        event_date=pl.lit(DAY) - pl.duration(days=pl.col("n") % 20),
-        birth_date=pl.lit(DAY) - pl.duration(days=pl.col("n") % 20),
-        child_sex=pl.lit("F"),
-        mother_id=pl.lit("371402199608300029"),
-        father_id=pl.lit(None, pl.String),
-        hospital=pl.lit("德州市妇女儿童医院"),
-    ).with_columns(
-        id=pl.col("key").map_elements(lambda k: make_id("event", k), return_dtype=pl.String),
-        event_type=pl.lit("birth"),
-        detected_on=pl.lit(DAY),
-    )
-    ruleset_for("birth", rules_dir=rules_dir)
-    return assess(events, rules_dir=rules_dir)
+    return assess(birth_events(n, day=DAY), rules_dir=rules_dir)
 
 
 def main() -> None:
@@ -56,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     decided = decisions(args.cases, settings.rules_dir)
-    people = pl.DataFrame({"person_id": ["371402199608300029"], "name": ["王燕"], "phone": ["13800000000"]})
+    people = pl.DataFrame({"person_id": [MOTHER], "name": ["王燕"], "phone": ["13800000000"]})
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'cases.db'}"
         migrate(url)

@@ -16,3 +16,4 @@ def synth_city(home: Path, *, persons: int, days: int, seed: int = 7, corrupt: f
     generate(inbox=settings.inbox, truth=settings.truth, persons=persons, seed=seed, start=START, days=days,
              corrupt=corrupt)
     return home
+
