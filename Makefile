@@ -10,7 +10,7 @@ DEMO_PERSONS ?= 50000
 DEMO_DAYS ?= 30
 DEMO_START ?= 2025-03-01
 
-.PHONY: demo test install lock lint clean serve
+.PHONY: demo test install lock lint clean
 
 install: $(STAMP)
 
@@ -25,9 +25,14 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/wugan synth --home $(HOME_DIR) --persons $(DEMO_PERSONS) --start $(DEMO_START) --days $(DEMO_DAYS) --corrupt 0.001
 	$(BIN)/wugan run --home $(HOME_DIR) --start $(DEMO_START) --days $(DEMO_DAYS)
+	$(BIN)/wugan users demo --home $(HOME_DIR)
 	@echo
-	@echo "Look at: $(HOME_DIR)/lake.duckdb (duckdb $(HOME_DIR)/lake.duckdb, e.g. 'from quarantine'),"
-	@echo "         $(HOME_DIR)/cases.db (the case store), $(HOME_DIR)/outbox/ (notices sent)."
+	@echo "Where to look:"
+	@echo "  the lake:       $(HOME_DIR)/lake.duckdb   (e.g. duckdb: SELECT reason, count(*) FROM quarantine GROUP BY 1)"
+	@echo "  the case store: $(HOME_DIR)/cases.db      (cases, items, tasks, decisions, notices, audit_log)"
+	@echo "  notices sent:   $(HOME_DIR)/outbox/"
+	@echo "  the web app:    $(BIN)/wugan serve --home $(HOME_DIR) --today $$($(BIN)/python -c 'import datetime as d; print(d.date.fromisoformat("$(DEMO_START)") + d.timedelta(days=$(DEMO_DAYS) - 1))')"
+	@echo "                  then open http://127.0.0.1:8000 and log in with a demo login above"
 
 test: $(STAMP)
 	$(BIN)/wugan rules test

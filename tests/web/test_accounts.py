@@ -50,3 +50,17 @@ def test_demo_users_cover_every_role_and_the_busiest_village(world):
         assistant = s.query(User).filter_by(role="assistant").one()
         assert assistant.villages == [EAST] and assistant.assistant_id == "A001"
         assert s.query(User).filter_by(role="reviewer").one().departments == ["civil_affairs", "human_resources"]
+
+
+def test_rerunning_the_demo_gives_logins_that_work(world):
+    from wugan.web.auth import verify_password
+
+    with session_scope(world.settings.case_store_url) as s:
+        s.query(User).delete()
+        create_demo_users(s)
+    with session_scope(world.settings.case_store_url) as s:
+        again = {x.username: x.password for x in create_demo_users(s)}
+    with session_scope(world.settings.case_store_url) as s:
+        for user in s.query(User).filter(User.username.in_(list(again))):
+            assert verify_password(user.password_hash, again[user.username])
+        assert s.query(User).count() == 4

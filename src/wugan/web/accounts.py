@@ -55,7 +55,8 @@ def create_demo_users(session: Session, *, assistant_id: str | None = None, pass
     """An assistant for the village with the most open tasks, a civil-affairs + HR reviewer, an analyst, an admin.
 
     Passwords are random unless ``password`` is given; the logins are returned
-    so the demo can print them. Existing demo accounts are left alone.
+    so the demo can print them. A demo account that exists gets a new password,
+    so a rerun of the demo prints logins that work.
     """
     if village is None:
         village = session.scalars(
@@ -77,9 +78,11 @@ def create_demo_users(session: Session, *, assistant_id: str | None = None, pass
     for role, username, name, scope, text in specs:
         if role == "assistant" and not village:
             continue
-        if session.scalars(select(User).where(User.username == username)).first() is not None:
-            continue
         pw = password or secrets.token_urlsafe(9)
-        add_user(session, username=username, password=pw, role=role, display_name=name, actor="demo", **scope)
+        existing = session.scalars(select(User).where(User.username == username)).first()
+        if existing is not None:
+            existing.password_hash = hash_password(pw)
+        else:
+            add_user(session, username=username, password=pw, role=role, display_name=name, actor="demo", **scope)
         logins.append(Login(username=username, password=pw, role=role, scope=text))
     return logins

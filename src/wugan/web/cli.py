@@ -64,3 +64,23 @@ def add(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"created {username} ({role})")
+
+
+@users.command("demo")
+def demo(home: Home = None) -> None:
+    """Create (or reset) the demo accounts and print their logins."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from wugan.cases.db import migrate, session_scope
+    from wugan.settings import get_settings
+    from wugan.web.accounts import create_demo_users
+
+    settings = get_settings(home)
+    migrate(settings.case_store_url)
+    with session_scope(settings.case_store_url) as session:
+        logins = create_demo_users(session)
+    table = Table("role", "login", "password", "sees", title="demo logins")
+    for login in logins:
+        table.add_row(login.role, login.username, login.password, login.scope)
+    Console().print(table)

@@ -33,6 +33,7 @@ ITEM_STATUS_LABELS = {
     "in_progress": "办理中",
     "done": "已办结",
     "rejected": "不予办理",
+    "held": "暂缓（待放行）",
 }
 TASK_STATUS_LABELS = {"backlog": "待排期", "assigned": "本周待办", "done": "已完成"}
 OUTCOME_LABELS = {
@@ -42,7 +43,8 @@ OUTCOME_LABELS = {
     "declined": "本人拒绝",
 }
 ROLE_LABELS = {"assistant": "协理员", "reviewer": "后台审核", "analyst": "规则分析", "admin": "管理员"}
-REVIEW_LABELS = {None: "—", "sampled": "抽中待复核", "confirmed": "复核确认", "revoked": "已撤销"}
+REVIEW_LABELS = {None: "—", "sampled": "抽中待复核", "confirmed": "复核确认", "revoked": "已撤销",
+                 "held": "暂缓待放行", "released": "已放行", "rejected": "暂缓后驳回"}
 
 # Rule inputs and derived values, as the explanation shows them.
 VALUE_LABELS = {
