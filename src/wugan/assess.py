@@ -13,6 +13,7 @@ its outcomes, with the bundle template, give the decision's route:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -20,6 +21,9 @@ from wugan.cases.bundles import load_bundles
 from wugan.cases.models import make_id
 from wugan.events import ruleset_for
 from wugan.rules import RuleSet
+
+if TYPE_CHECKING:
+    from wugan.settings import Settings
 
 __all__ = ["assess", "route_expr", "explanation_expr"]
 
@@ -64,13 +68,16 @@ def reason_expr(ruleset: RuleSet) -> pl.Expr:
     return pl.concat_str(held, separator="；", ignore_nulls=True)
 
 
-def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = None) -> pl.DataFrame:
+def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = None,
+           settings: Settings | None = None) -> pl.DataFrame:
     """Decisions for events of one type (the output of ``events.detect``).
 
     Parameters are taken as of each event's detection day. The frame keeps the
     event columns and adds ``decision_id``, ``route``, ``ruleset``,
     ``ruleset_version``, ``explanation``, ``reason``, ``priority``,
     ``model_version``, ``score`` and each outcome's ``_route``/``_amount``.
+    With ``settings`` and a champion hardship model under ``settings.models_dir``,
+    hardship events are scored (``wugan.scoring``) and ordered by the score.
     """
     if events.is_empty():
         return events
@@ -80,7 +87,7 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
     only_rule_items = all(item.rule for item in bundle.items)
     evaluated = ruleset.evaluate_frame(events, as_of="detected_on")
     outcome_cols = [c for o in ruleset.outcomes for c in (f"{o}_route", f"{o}_amount")]
-    return evaluated.with_columns(
+    decided = evaluated.with_columns(
         decision_id=pl.col("id").map_elements(lambda e: make_id("decision", e), return_dtype=pl.String),
         route=route_expr(ruleset, opens_on_visit=bundle.opens_on == "visit_confirmed", only_rule_items=only_rule_items),
         explanation=explanation_expr(ruleset),
@@ -91,6 +98,19 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
     ).select([*EVENT_COLUMNS, *[c for c in events.columns if c not in EVENT_COLUMNS], "decision_id", "route",
               "ruleset", "ruleset_version", "explanation", "reason", "priority", "model_version", "score",
               *outcome_cols])
+    return _scored(decided, settings) if settings is not None and event_type == "medical_hardship" else decided
+
+
+def _scored(decided: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """With a champion model: its score and version on every decision; priority = score, forced visits above all."""
+    from wugan.scoring.train import score_events
+
+    scored = score_events(settings, decided)
+    if scored is None:
+        return decided
+    return decided.drop("model_version", "score").join(scored, on="id", how="left").with_columns(
+        priority=pl.col("score") + 2 * pl.col("forced").cast(pl.Float64),  # scores are in [0, 1]
+    ).select(decided.columns)
 
 
 def _priority(event_type: str) -> pl.Expr:

@@ -165,9 +165,13 @@ def print_summary(counts: dict) -> None:
 
 def _mount() -> None:
     from wugan.rules.cli import app as rules_app
+    from wugan.scoring.cli import app as model_app
+    from wugan.synth.cli import app as simulate_app
     from wugan.web.cli import app as web_app
 
-    app.add_typer(rules_app, name="rules", help="rule sets: test, evaluate, list, show")
+    app.add_typer(rules_app, name="rules", help="rule sets: test, evaluate, backtest, versions")
+    app.add_typer(model_app, name="model", help="the hardship model: train, evaluate, promote")
+    app.add_typer(simulate_app, name="")  # simulate-visits (synthetic city only)
     app.add_typer(web_app, name="")  # serve, users
 
 
