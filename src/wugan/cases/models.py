@@ -39,12 +39,13 @@ __all__ = [
     "Watermark",
     "OptOut",
     "Alert",
+    "ShadowDecision",
     "ITEM_STATES",
     "ROUTES",
 ]
 
 ROUTES = ("instant_approve", "bundle_case", "assistant_task", "no_action")
-ITEM_STATES = ("pending", "ready", "in_progress", "done", "rejected")
+ITEM_STATES = ("pending", "ready", "in_progress", "done", "rejected", "held")  # held: an instant approval awaiting release (guardrails)
 TASK_STATES = ("backlog", "assigned", "done")
 VISIT_OUTCOMES = ("confirmed", "not_eligible", "unreachable", "declined")
 
@@ -90,7 +91,7 @@ class Decision(Base):
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     decided_on: Mapped[dt.date] = mapped_column(Date, index=True)
     review: Mapped[str | None] = mapped_column(
-        String(20), doc="None, 'sampled', 'confirmed' or 'revoked' by the back office"
+        String(20), doc="None, 'sampled', 'confirmed' or 'revoked' by the back office; 'held', then 'released' or 'rejected', by guardrails"
     )
 
 
@@ -224,3 +225,20 @@ class Alert(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_on: Mapped[dt.date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+
+
+class ShadowDecision(Base):
+    """A shadow version's decision on an event the live version decided: stored beside it, never acted on."""
+
+    __tablename__ = "shadow_decisions"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(16), index=True)
+    event_type: Mapped[str] = mapped_column(String(20), index=True)
+    ruleset: Mapped[str] = mapped_column(String(40), index=True)
+    version_label: Mapped[str] = mapped_column(String(40), doc="the version's label in rules/lifecycle.yaml")
+    ruleset_version: Mapped[str] = mapped_column(String(16), doc="hash of the shadow version")
+    route: Mapped[str] = mapped_column(String(20))
+    live_ruleset_version: Mapped[str] = mapped_column(String(16))
+    live_route: Mapped[str] = mapped_column(String(20))
+    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    decided_on: Mapped[dt.date] = mapped_column(Date, index=True)

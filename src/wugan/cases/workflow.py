@@ -124,7 +124,7 @@ def review_decision(session: Session, *, decision_id: str, verdict: str, reason:
     decision = session.get_one(Decision, decision_id)
     if verdict not in ("confirmed", "revoked"):
         raise WorkflowError(f"a review is 'confirmed' or 'revoked', not {verdict!r}")
-    if decision.review in ("confirmed", "revoked"):
+    if decision.review in ("confirmed", "revoked", "held", "rejected"):
         raise WorkflowError(f"decision {decision.id} was already {decision.review}")
     if verdict == "revoked" and not reason.strip():
         raise WorkflowError("a revocation needs a reason")

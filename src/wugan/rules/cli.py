@@ -136,3 +136,151 @@ def show_cmd(
     for name, label in rs.conditions.items():
         cond.add_row(name, label)
     con.print(cond)
+
+
+# ---------------------------------------------------------------- backtest, versions, guardrails
+
+
+def _date_opt(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:,.0f}"
+    return str(value)
+
+
+def _print_frame(title: str, frame) -> None:
+    table = Table(*frame.columns, title=title)
+    for row in frame.iter_rows():
+        table.add_row(*(_fmt(v) for v in row))
+    _console().print(table)
+
+
+@app.command("backtest")
+def backtest_cmd(
+    ruleset: Annotated[str, typer.Argument(help="rule set name")],
+    start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="what-if override PARAM=VALUE")] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="who changes route against the version in force")] = False,
+    output: Annotated[Path | None, typer.Option("--output", help="weekly table, .parquet or .csv")] = None,
+    home: Annotated[Path | None, typer.Option("--home", help="data home (default: WUGAN_HOME)")] = None,
+    rules_dir: RulesDir = None,
+) -> None:
+    """Replay detection and assessment over the lake's history; writes no case."""
+    from wugan import lake
+    from wugan.backtest import backtest, event_type_of, store_labels, truth_labels, weekly_table
+    from wugan.rules.lifecycle import live_on, load_version
+    from wugan.settings import get_settings
+
+    settings = get_settings(home)
+    folder = _rules_dir(rules_dir)
+    first, last = _date_opt(start), _date_opt(end)
+    if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
+        raise typer.BadParameter("--output must end in .csv or .parquet")
+    try:
+        rs = load_ruleset(ruleset, rules_dir=folder, overrides=_parse_overrides(set_ or []))
+        base = None
+        if compare:
+            version = live_on(ruleset, last, rules_dir=folder)
+            base = load_version(version, rules_dir=folder) if version else load_ruleset(ruleset, rules_dir=folder)
+        event_type = event_type_of(ruleset)
+    except (RuleError, ValueError) as e:
+        _console().print(f"[red]{e}[/]")
+        raise typer.Exit(2) from None
+    labels = truth_labels(settings.home) if event_type == "medical_hardship" else None
+    if labels is None and Path(str(settings.case_store_url).removeprefix("sqlite:///")).exists():
+        labels = store_labels(settings.case_store_url, event_type=event_type)
+    import time
+
+    t0 = time.perf_counter()
+    result = backtest(lake.connect(settings), rs, start=first, end=last, rules_dir=folder, base=base, labels=labels)
+    seconds = time.perf_counter() - t0
+    con = _console()
+    con.print(f"{rs.name} {rs.version} from {first} to {last}: {result.decisions.height} events in {seconds:.1f} s"
+              + (f"; compared with {result.base_version}" if base is not None else ""))
+    shown = [c for c in result.weekly.columns if c not in ("labelled", "true_positives")]
+    _print_frame("per week", result.weekly.select(shown))
+    over = result.workload.filter("over_capacity")
+    con.print(f"village-weeks over capacity: {over.height} of {result.workload.height}")
+    if result.precision is not None or result.recall is not None:
+        con.print(f"precision {_fmt(result.precision)}  recall {_fmt(result.recall)}")
+    if base is not None:
+        _print_frame("route changes (people)", result.changes)
+        _print_frame("sample (masked)", result.sample)
+    if output is not None:
+        frame = weekly_table(result)
+        if output.suffix.lower() == ".csv":
+            frame.write_csv(output)
+        else:
+            frame.write_parquet(output)
+        written = [output]
+        if base is not None:
+            changes = output.with_name(f"{output.stem}_changes{output.suffix}")
+            (result.changes.write_csv if output.suffix.lower() == ".csv" else result.changes.write_parquet)(changes)
+            written.append(changes)
+        con.print("wrote " + ", ".join(map(str, written)))
+
+
+@app.command("versions")
+def versions_cmd(ruleset: Annotated[str, typer.Argument(help="rule set name")], rules_dir: RulesDir = None) -> None:
+    """The versions of a rule set (rules/lifecycle.yaml): status, live dates, shadow flag and hash."""
+    from wugan.rules.lifecycle import load_version, versions_of
+
+    folder = _rules_dir(rules_dir)
+    table = Table("version", "status", "live from", "retired on", "shadow", "hash", "file / set", "note")
+    for v in versions_of(ruleset, rules_dir=folder):
+        what = (v.file or f"{ruleset}.yaml") + ("".join(f" {k}={val}" for k, val in v.set.items()))
+        table.add_row(v.label, v.status, _fmt(v.live_from), _fmt(v.retired_on), "yes" if v.shadow else "",
+                      load_version(v, rules_dir=folder).version, what, v.note)
+    _console().print(table)
+
+
+@app.command("live")
+def live_cmd(
+    ruleset: Annotated[str, typer.Argument(help="rule set name")],
+    on: Annotated[str, typer.Option("--on", help="YYYY-MM-DD")] = dt.date.today().isoformat(),
+    rules_dir: RulesDir = None,
+) -> None:
+    """The version in force on a date; exit 1 when none was."""
+    from wugan.rules.lifecycle import live_on, load_version
+
+    folder = _rules_dir(rules_dir)
+    version = live_on(ruleset, _date_opt(on), rules_dir=folder)
+    if version is None:
+        _console().print(f"no version of {ruleset} was live on {on}")
+        raise typer.Exit(1)
+    _console().print(f"{ruleset} on {on}: {version.label} ({load_version(version, rules_dir=folder).version}), "
+                     f"live from {version.live_from}")
+
+
+@app.command("release")
+def release_cmd(
+    ruleset: Annotated[str, typer.Argument(help="rule set whose held instant approvals to release")],
+    actor: Annotated[str, typer.Option("--actor", help="who releases (recorded in the audit log)")],
+    reject: Annotated[str | None, typer.Option("--reject", help="reject them instead, with this reason")] = None,
+    home: Annotated[Path | None, typer.Option("--home", help="data home (default: WUGAN_HOME)")] = None,
+) -> None:
+    """Release (or reject) every decision the guardrails hold for a rule set."""
+    import datetime
+
+    from wugan.cases.db import session_scope
+    from wugan.cases.guardrails import reject_held, release_held
+    from wugan.pipeline import ensure_store
+    from wugan.settings import get_settings
+
+    settings = get_settings(home)
+    at = datetime.datetime.now().replace(microsecond=0)
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        if reject is not None:
+            done = reject_held(session, ruleset=ruleset, reason=reject, actor=actor, at=at)
+        else:
+            done = release_held(session, ruleset=ruleset, actor=actor, at=at, settings=settings)
+    _console().print(f"{'rejected' if reject is not None else 'released'} {len(done)} held decisions of {ruleset}")

@@ -135,8 +135,11 @@ class RuleSet:
         return evaluate_frame(self, df, as_of=as_of)
 
 
+NOT_RULESETS = {"lifecycle", "guardrails"}  # operational data beside the rule sets (see README)
+
+
 def ruleset_names(*, rules_dir: Path) -> list[str]:
-    return sorted(p.stem for p in Path(rules_dir).glob("*.yaml"))
+    return sorted(p.stem for p in Path(rules_dir).glob("*.yaml") if p.stem not in NOT_RULESETS)
 
 
 def load_all(*, rules_dir: Path, overrides: dict[str, Scalar] | None = None) -> dict[str, RuleSet]:

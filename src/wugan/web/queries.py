@@ -43,7 +43,7 @@ from wugan.web.texts import (
 __all__ = [
     "PersonView", "ConditionView", "ExplanationView", "TaskView", "ReviewView", "ItemView", "CaseView",
     "OverdueView", "VolumeRow", "RulesetRow", "WorkloadRow", "OutcomeRow", "PseudonymousDecision",
-    "AnalyticsView", "monday", "tasks_for", "task_for", "reviews_for", "review_for", "cases_for", "case_for",
+    "AnalyticsView", "ShadowRow", "held_for", "monday", "tasks_for", "task_for", "reviews_for", "review_for", "cases_for", "case_for",
     "work_items_for", "item_for", "overdue_for", "analytics", "explain",
 ]
 
@@ -209,12 +209,24 @@ class PseudonymousDecision(BaseModel):
     review: str | None
 
 
+class ShadowRow(BaseModel):
+    """Live and shadow routes of the same events: one row per (rule set, shadow version, live, shadow)."""
+
+    ruleset: str
+    version_label: str
+    live_route: str
+    shadow_route: str
+    count: int
+    agree: bool
+
+
 class AnalyticsView(BaseModel):
     volumes: list[VolumeRow]
     rulesets: list[RulesetRow]
     workload: list[WorkloadRow]
     outcomes: list[OutcomeRow]
     recent: list[PseudonymousDecision]
+    shadow: list[ShadowRow] = []
 
 
 # ---------------------------------------------------------------- helpers
@@ -487,6 +499,14 @@ def reviews_for(session: Session, *, user: User, settings: Settings, today: dt.d
     return _review_views(session, settings, list(decisions), user=user, today=today)
 
 
+def held_for(session: Session, *, user: User, settings: Settings, today: dt.date) -> list[ReviewView]:
+    """Instant approvals the guardrails hold (paused rule set or tripped breaker), of the user's departments."""
+    decisions = session.scalars(
+        select(Decision).where(Decision.review == "held").order_by(Decision.decided_on, Decision.id)
+    ).all()
+    return _review_views(session, settings, list(decisions), user=user, today=today)
+
+
 def review_for(session: Session, *, user: User, settings: Settings, decision_id: str,
                today: dt.date) -> ReviewView | None:
     decision = session.get(Decision, decision_id)
@@ -647,4 +667,9 @@ def analytics(session: Session, *, settings: Settings, secret: str, today: dt.da
             .order_by(Decision.decided_on.desc(), Decision.id).limit(30)
         )
     ]
-    return AnalyticsView(volumes=volumes, rulesets=rulesets, workload=workload, outcomes=outcomes, recent=recent)
+    from wugan.cases.shadow import disagreements
+
+    shadow = [ShadowRow(ruleset=r, version_label=v, live_route=a, shadow_route=b, count=n, agree=a == b)
+              for r, v, a, b, n in disagreements(session)]
+    return AnalyticsView(volumes=volumes, rulesets=rulesets, workload=workload, outcomes=outcomes, recent=recent,
+                         shadow=shadow)

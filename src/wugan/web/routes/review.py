@@ -19,6 +19,7 @@ from wugan.web.deps import get_db
 from wugan.web.queries import (
     case_for,
     cases_for,
+    held_for,
     item_for,
     overdue_for,
     review_for,
@@ -118,3 +119,32 @@ def item_action(item_id: str, action: str, request: Request, result: str = Form(
         return back(target, err=f"无法办理：{exc}")
     db.commit()
     return back(target, msg=msg)
+
+
+@router.get("/held")
+def held_queue(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)) -> Response:
+    """Instant approvals the guardrails hold: a paused rule set or a tripped circuit breaker."""
+    held = held_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    return render(request, "review/held.html", held=held)
+
+
+@router.post("/held/{decision_id}")
+def held_action(decision_id: str, request: Request, action: str = Form(...), reason: str = Form(""),
+                user: User = Depends(reviewer_only), db: Session = Depends(get_db)) -> Response:
+    from wugan.cases.guardrails import reject_held, release_held
+
+    settings = request.app.state.settings
+    if decision_id not in {v.id for v in held_for(db, user=user, settings=settings, today=today(request))}:
+        raise HTTPException(404, "没有这条暂缓的决定，或它不属于您的部门")
+    if action == "release":
+        release_held(db, decision_ids=[decision_id], actor=actor(user), at=now(request), settings=settings)
+        msg = "已放行：事项已办结，告知书已生成"
+    elif action == "reject":
+        if not reason.strip():
+            return back("/held", err="驳回需填写原因")
+        reject_held(db, decision_ids=[decision_id], reason=reason.strip(), actor=actor(user), at=now(request))
+        msg = "已驳回，不予发放"
+    else:
+        raise HTTPException(404, "未知操作")
+    db.commit()
+    return back("/held", msg=msg)
