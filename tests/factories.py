@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import polars as pl
+
+from wugan.lake.contracts import CONTRACTS
+
 START = dt.date(2025, 3, 1)
 
 
@@ -17,3 +21,15 @@ def synth_city(home: Path, *, persons: int, days: int, seed: int = 7, corrupt: f
              corrupt=corrupt)
     return home
 
+
+def write_lake(home: Path, table: str, rows: list[dict]) -> None:
+    """One delivery of ``table`` as the lake stores it: the contract's columns, ``_line`` and ``_file``."""
+    contract = CONTRACTS[table]
+    types = {"str": pl.String, "id": pl.String, "region": pl.String, "int": pl.Int64, "float": pl.Float64,
+             "date": pl.Date, "bool": pl.Boolean}
+    schema = {c.name: types[c.type] for c in contract.columns}
+    frame = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema, orient="row")
+    frame = frame.with_columns(_line=pl.int_range(2, len(rows) + 2, dtype=pl.Int64), _file=pl.lit(f"{table}.csv"))
+    folder = home / "lake" / table / "day=2025-03-01"
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(folder / "x.parquet")

@@ -13,7 +13,13 @@ from wugan.cases.act import act
 from wugan.cases.capacity import assign_week, week_of
 from wugan.cases.db import migrate, session_scope
 from wugan.cases.models import AuditLog, Case, Decision, Item, Notice, Task, make_id
-from wugan.cases.workflow import WorkflowError, complete_item, reject_item, review_decision, start_item
+from wugan.cases.workflow import (
+    WorkflowError,
+    complete_item,
+    reject_item,
+    review_decision,
+    start_item,
+)
 from wugan.settings import get_settings
 from wugan.synth.events import MOTHER, VILLAGE, birth_events
 
@@ -28,13 +34,9 @@ def store(store_url):
     return store_url
 
 
-def _people() -> pl.DataFrame:
-    return pl.DataFrame({"person_id": [MOTHER], "name": ["王燕"], "phone": ["13800000000"]})
-
-
 def _act_births(url: str, n: int) -> None:
     with session_scope(url) as session:
-        act(session, assess(birth_events(n, day=DAY), rules_dir=RULES), day=DAY, rules_dir=RULES, people=_people())
+        act(session, assess(birth_events(n, day=DAY), rules_dir=RULES), day=DAY, rules_dir=RULES)
 
 
 def _items(session, case_id: str) -> dict[str, Item]:
@@ -100,10 +102,10 @@ def test_revoking_an_instant_approval_creates_a_compensating_item_and_a_notice(s
 def test_acting_twice_on_the_same_batch_writes_nothing_more(store):
     _act_births(store, 50)
     with session_scope(store) as session:
-        counts = [session.scalar(select(func.count()).select_from(t)) for t in (Case, Item, Notice, AuditLog)]
+        counts = [session.scalar(select(func.count()).select_from(t)) for t in (Case, Item, Task, AuditLog)]
     _act_births(store, 50)
     with session_scope(store) as session:
-        assert [session.scalar(select(func.count()).select_from(t)) for t in (Case, Item, Notice, AuditLog)] == counts
+        assert [session.scalar(select(func.count()).select_from(t)) for t in (Case, Item, Task, AuditLog)] == counts
     assert counts[0] == 50 and counts[1] == 300
 
 

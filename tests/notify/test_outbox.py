@@ -12,15 +12,17 @@ import polars as pl
 import pytest
 from sqlalchemy import select
 
+from tests.factories import write_lake
 from wugan import lake
 from wugan.assess import assess
 from wugan.cases.act import act
 from wugan.cases.db import migrate, session_scope
 from wugan.cases.models import Notice
 from wugan.events import Window, detect
+from wugan.notify.outbox import render_outbox
 from wugan.notify.send import FileSender, WebhookSender, drain
 from wugan.settings import get_settings
-from wugan.synth.events import MOTHER, birth_events
+from wugan.synth.events import MOTHER, VILLAGE, birth_events
 
 DAY = dt.date(2025, 3, 3)
 RULES = get_settings().rules_dir
@@ -29,11 +31,18 @@ ID_NUMBER = re.compile(r"\d{17}[\dX]")
 
 
 @pytest.fixture
-def outbox(store_url):
+def outbox(store_url, tmp_path):
     migrate(store_url)
-    people = pl.DataFrame({"person_id": [MOTHER], "name": ["王燕"], "phone": ["13800000000"]})
+    write_lake(tmp_path, "persons", [{"person_id": MOTHER, "name": "王燕", "sex": "F", "birth_date": dt.date(1996, 8, 30),
+                                      "household_id": "H1", "hukou_village": VILLAGE, "phone": "13800000000",
+                                      "employment": "rural", "alive": True}])
+    settings = get_settings(tmp_path).model_copy(update={"db_url": store_url})
     with session_scope(store_url) as session:
-        act(session, assess(birth_events(5, day=DAY), rules_dir=RULES), day=DAY, rules_dir=RULES, people=people)
+        act(session, assess(birth_events(5, day=DAY), rules_dir=RULES), day=DAY, rules_dir=RULES)
+    with session_scope(store_url) as session:
+        assert render_outbox(session, settings=settings, day=DAY) == 5
+    with session_scope(store_url) as session:
+        assert render_outbox(session, settings=settings, day=DAY) == 0, "a notice is rendered once"
     return store_url
 
 

@@ -12,12 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import polars as pl
-
+from tests.factories import write_lake
 from wugan.cases.db import migrate, session_scope
 from wugan.cases.models import Case, Decision, Event, Item, Task, make_id
 from wugan.ids import check_digit
-from wugan.lake.contracts import CONTRACTS
 from wugan.settings import Settings
 from wugan.web.accounts import add_user
 
@@ -44,19 +42,6 @@ class World:
     decisions: dict[str, str] = field(default_factory=dict)
     items: dict[str, str] = field(default_factory=dict)
     cases: dict[str, str] = field(default_factory=dict)
-
-
-def write_lake(home: Path, table: str, rows: list[dict]) -> None:
-    """One delivery of ``table`` as the lake stores it: the contract's columns, ``_line`` and ``_file``."""
-    contract = CONTRACTS[table]
-    types = {"str": pl.String, "id": pl.String, "region": pl.String, "int": pl.Int64, "float": pl.Float64,
-             "date": pl.Date, "bool": pl.Boolean}
-    schema = {c.name: types[c.type] for c in contract.columns}
-    frame = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema, orient="row")
-    frame = frame.with_columns(_line=pl.int_range(2, len(rows) + 2, dtype=pl.Int64), _file=pl.lit(f"{table}.csv"))
-    folder = home / "lake" / table / "day=2025-03-01"
-    folder.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(folder / "x.parquet")
 
 
 def seed_lake(home: Path, people: dict[str, tuple[str, str, str, str]]) -> None:

@@ -1,4 +1,4 @@
-"""Act: decided events become events, decisions, cases, items, tasks and notices.
+"""Act: decided events become events, decisions, cases, items and tasks (notices follow: ``notify.outbox``).
 
 A batch is acted on inside the caller's transaction: either all of it lands
 or none. Rows have deterministic ids, events already in the store are left
@@ -12,7 +12,6 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 from sqlalchemy import select
@@ -32,7 +31,6 @@ from wugan.cases.models import (
     Watermark,
     make_id,
 )
-from wugan.notify.render import render_notices
 
 __all__ = ["ActReport", "act", "open_case_after_visit", "revoke_decision", "set_watermark"]
 
@@ -48,7 +46,6 @@ class ActReport:
     cases: int = 0
     items: int = 0
     tasks: int = 0
-    notices: int = 0
 
 
 def _new_only(session: Session, decided: pl.DataFrame) -> pl.DataFrame:
@@ -114,12 +111,8 @@ def act(
     *,
     day: dt.date,
     rules_dir: Path,
-    people: pl.DataFrame,
 ) -> ActReport:
-    """Write one batch of decisions of one event type (the output of ``assess``).
-
-    ``people`` (person_id, name, phone) addresses the notices.
-    """
+    """Write one batch of decisions of one event type (the output of ``assess``)."""
     report = ActReport()
     if decided.is_empty():
         return report
@@ -156,16 +149,14 @@ def act(
         insert_frame(session, Task.__table__, tasks)
         report.tasks = tasks.height
 
-    notices = render_notices(guardrails.not_held(new), items, people=people, bundle=bundle, rules_dir=rules_dir, day=day)
-    insert_frame(session, Notice.__table__, notices)
-    report.notices = notices.height
-
-    decisions = new.select(pl.col("decision_id").alias("id"), "route", "ruleset", "ruleset_version")
+    # One audit row per decision; the case it opened (if any) is named in it, written in the same transaction.
+    opened = cases.select(event_id="event_id", case_id="id") if not cases.is_empty() else pl.DataFrame(
+        schema={"event_id": pl.String, "case_id": pl.String})
+    decisions = new.join(opened, left_on="id", right_on="event_id", how="left").select(
+        pl.col("decision_id").alias("id"), "route", "ruleset", "ruleset_version", "case_id")
     insert_frame(session, AuditLog.__table__, _audit_frame(
-        decisions, action="decided", entity="decision", at=at, after=["route", "ruleset", "ruleset_version"]))
-    if not cases.is_empty():
-        insert_frame(session, AuditLog.__table__, _audit_frame(
-            cases, action="case_opened", entity="case", at=at, after=["event_type", "status"]))
+        decisions, action="decided", entity="decision", at=at,
+        after=["route", "ruleset", "ruleset_version", "case_id"]))
     insert_frame(session, AuditLog.__table__, guardrails.held_audit(new, at=at))
     return report
 

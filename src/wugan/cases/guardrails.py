@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wugan.cases.bulk import insert_frame
-from wugan.cases.models import Alert, AuditLog, Case, Decision, Event, Item, Notice, make_id
+from wugan.cases.models import Alert, AuditLog, Case, Decision, Event, Item, make_id
 
 __all__ = ["Guardrail", "Verdict", "load_guardrails", "guardrail_for", "check", "screen", "hold_items",
            "not_held", "release_held", "reject_held", "held_decisions", "GUARDRAILS_FILE"]
@@ -205,31 +205,12 @@ def _resolve_alerts(session: Session, rulesets: set[str]) -> None:
                 alert.status = "resolved"
 
 
-def _notice(session: Session, *, decision: Decision, event: Event, case: Case | None, on: dt.date,
-            settings: Any) -> None:
-    """The notice ``act`` would have rendered had the decision not been held."""
-    from wugan import lake
-    from wugan.cases.bundles import load_bundles
-    from wugan.notify.render import render_notices
+def _notice(session: Session, *, decision: Decision, on: dt.date, settings: Any) -> None:
+    """The notice ``act`` would have led to had the decision not been held."""
+    from wugan.notify.outbox import render_outbox
 
-    rules_dir = settings.rules_dir
-    bundle = load_bundles(rules_dir)[event.event_type]
-    row = {**(event.details or {}), "id": event.id, "key": event.key, "event_type": event.event_type,
-           "person_id": event.person_id, "subject": event.subject, "village_code": event.village_code,
-           "event_date": event.event_date, "detected_on": event.detected_on, "route": decision.route}
-    decided = pl.DataFrame([row], infer_schema_length=None)
-    items = session.scalars(select(Item).where(Item.case_id == case.id)).all() if case else []
-    item_frame = pl.DataFrame([{"case_id": i.case_id, "stage": i.stage, "service": i.service, "label": i.label,
-                                "department": i.department, "status": i.status, "amount": i.amount,
-                                "due_date": i.due_date} for i in items]) if items else pl.DataFrame()
-    wanted = [x for x in (event.person_id, row.get("next_of_kin_id")) if x]
-    con = lake.connect(settings)
-    con.register("wanted", pl.DataFrame({"person_id": wanted}, schema={"person_id": pl.String}).to_arrow())
-    people = con.sql("SELECT person_id, name, phone FROM persons JOIN wanted USING (person_id)").pl()
-    notices = render_notices(decided, item_frame, people=people, bundle=bundle, rules_dir=rules_dir, day=on)
-    for n in (notices.to_dicts() if isinstance(notices, pl.DataFrame) else notices):
-        if session.get(Notice, n["id"]) is None:
-            session.add(Notice(**n))
+    session.flush()
+    render_outbox(session, settings=settings, day=on, decision_ids=[decision.id])
 
 
 def release_held(session: Session, *, decision_ids: list[str] | None = None, ruleset: str | None = None,
@@ -252,7 +233,7 @@ def release_held(session: Session, *, decision_ids: list[str] | None = None, rul
             item.status, item.done_on = "done", on
         _close_if_finished(session, case, on)
         decision.review = "released"
-        _notice(session, decision=decision, event=event, case=case, on=on, settings=settings)
+        _notice(session, decision=decision, on=on, settings=settings)
         _audit(session, actor=actor, action="held_released", decision=decision, before={"review": "held"},
                after={"review": "released"}, at=at)
         released.append(decision.id)

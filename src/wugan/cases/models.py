@@ -65,14 +65,14 @@ class Event(Base):
     __tablename__ = "events"
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
-    event_type: Mapped[str] = mapped_column(String(20), index=True)
+    event_type: Mapped[str] = mapped_column(String(20))
     person_id: Mapped[str | None] = mapped_column(String(18), index=True)
     subject: Mapped[str] = mapped_column(
         String(40), doc="the person or birth record the case is about"
     )
-    village_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    village_code: Mapped[str | None] = mapped_column(String(12))
     event_date: Mapped[dt.date] = mapped_column(Date)
-    detected_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    detected_on: Mapped[dt.date] = mapped_column(Date)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -82,8 +82,8 @@ class Decision(Base):
     __tablename__ = "decisions"
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
-    event_type: Mapped[str] = mapped_column(String(20), index=True)
-    route: Mapped[str] = mapped_column(String(20), index=True)
+    event_type: Mapped[str] = mapped_column(String(20))
+    route: Mapped[str] = mapped_column(String(20))
     ruleset: Mapped[str] = mapped_column(String(40))
     ruleset_version: Mapped[str] = mapped_column(String(16))
     model_version: Mapped[str | None] = mapped_column(String(40))
@@ -101,11 +101,11 @@ class Case(Base):
     __tablename__ = "cases"
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), unique=True)
-    event_type: Mapped[str] = mapped_column(String(20), index=True)
+    event_type: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(60))
     person_id: Mapped[str | None] = mapped_column(String(18), index=True)
     household_id: Mapped[str | None] = mapped_column(String(40))
-    village_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    village_code: Mapped[str | None] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)
     lead_department: Mapped[str] = mapped_column(String(40))
     opened_on: Mapped[dt.date] = mapped_column(Date)
@@ -117,12 +117,12 @@ class Item(Base):
 
     __tablename__ = "items"
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
     service: Mapped[str] = mapped_column(String(40))
     label: Mapped[str] = mapped_column(String(60))
-    department: Mapped[str] = mapped_column(String(40), index=True)
+    department: Mapped[str] = mapped_column(String(40))
     stage: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(12))
     depends_on: Mapped[list[Any]] = mapped_column(default=list)
     due_date: Mapped[dt.date] = mapped_column(Date, index=True)
     amount: Mapped[float | None] = mapped_column(Numeric(12, 2, asdecimal=False))
@@ -130,7 +130,10 @@ class Item(Base):
     decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))
     done_on: Mapped[dt.date | None] = mapped_column(Date)
     escalated_on: Mapped[dt.date | None] = mapped_column(Date)
-    __table_args__ = (Index("ix_items_case_service", "case_id", "service", unique=True),)
+    __table_args__ = (
+        Index("ix_items_case_service", "case_id", "service", unique=True),
+        Index("ix_items_department_status", "department", "status"),
+    )
 
 
 class Task(Base):
@@ -184,7 +187,7 @@ class AuditLog(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     actor: Mapped[str] = mapped_column(String(40))
-    action: Mapped[str] = mapped_column(String(40), index=True)
+    action: Mapped[str] = mapped_column(String(40))
     entity: Mapped[str] = mapped_column(String(20))
     entity_id: Mapped[str] = mapped_column(String(40), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -16,7 +16,7 @@ import duckdb
 from wugan.lake.contracts import CONTRACTS, Contract
 from wugan.settings import Settings
 
-__all__ = ["connect", "attach_views", "refresh_catalog", "TABLES"]
+__all__ = ["connect", "attach_views", "refresh_catalog", "people", "TABLES"]
 
 TABLES = (*CONTRACTS, "quarantine")
 QUARANTINE_COLUMNS = {
@@ -102,3 +102,12 @@ def refresh_catalog(settings: Settings) -> Path:
         finally:
             con.close()
     return settings.catalog
+
+
+def people(settings: Settings, person_ids: list[str]):
+    """Names and phones of some persons (the notices' recipients): person_id, name, phone."""
+    import polars as pl
+
+    con = connect(settings)
+    con.register("wanted", pl.DataFrame({"person_id": person_ids}, schema={"person_id": pl.String}).to_arrow())
+    return con.sql("SELECT DISTINCT person_id, name, phone FROM persons JOIN wanted USING (person_id)").pl()

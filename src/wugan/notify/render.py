@@ -19,7 +19,7 @@ from wugan import ids
 from wugan.cases.bundles import Bundle, departments
 from wugan.cases.models import make_id
 
-__all__ = ["render_notices", "render_revocation", "STATUS_LABELS"]
+__all__ = ["render_notices", "render_revocation", "template_exists", "STATUS_LABELS"]
 
 STATUS_LABELS = {
     "done": "已办结",
@@ -39,6 +39,10 @@ NOTICE_SCHEMA = {"id": pl.String, "event_id": pl.String, "person_id": pl.String,
 def environment() -> Environment:
     return Environment(loader=PackageLoader("wugan.notify", "templates"), undefined=StrictUndefined,
                        keep_trailing_newline=False, trim_blocks=False, autoescape=False)
+
+
+def template_exists(name: str) -> bool:
+    return _template(name) is not None
 
 
 def _template(name: str):
@@ -67,20 +71,18 @@ def render_notices(
     bundle: Bundle,
     rules_dir: Path,
     day: dt.date,
-    route: str | None = None,
 ) -> pl.DataFrame:
-    """Outbox rows for a batch; ``route`` overrides the decision's (e.g. ``case_opened``)."""
+    """Outbox rows for decisions (or opened cases: route ``case_opened``) that have a template."""
     labels = departments(rules_dir)
     by_case = _items_by_case(items, labels)
     contacts = {p["person_id"]: p for p in people.to_dicts()}
-    recipient_col = "next_of_kin_id" if "next_of_kin_id" in decided.columns else "person_id"
     notices = []
     for row in decided.to_dicts():
-        name = f"{row['event_type']}_{route or row['route']}"
+        name = f"{row['event_type']}_{row['route']}"
         template = _template(name)
         if template is None:
             continue
-        recipient = row.get(recipient_col) or row["person_id"]
+        recipient = row.get("next_of_kin_id") or row["person_id"]
         contact = contacts.get(recipient, {})
         case_items = by_case.get(make_id("case", row["id"]), [])
         amount = sum(i["amount"] or 0 for i in case_items if i["status"] == "done")

@@ -85,6 +85,7 @@ def sender_for(spec: str | None, *, home: Path) -> Sender:
 
 @dataclass
 class DrainReport:
+    rendered: int = 0
     sent: int = 0
     failed: int = 0
     retried: int = 0

@@ -8,7 +8,7 @@ import polars as pl
 
 from wugan.cases.models import make_id
 
-__all__ = ["MOTHER", "VILLAGE", "birth_events"]
+__all__ = ["MOTHER", "VILLAGE", "birth_events", "old_age_events"]
 
 MOTHER = "371402199608300029"
 VILLAGE = "371402001001"
@@ -31,5 +31,26 @@ def birth_events(n: int, *, day: dt.date) -> pl.DataFrame:
     ).with_columns(
         id=pl.col("key").map_elements(lambda k: make_id("event", k), return_dtype=pl.String),
         event_type=pl.lit("birth"),
+        detected_on=pl.lit(day),
+    )
+
+
+def old_age_events(n: int, *, day: dt.date) -> pl.DataFrame:
+    """``n`` 80th birthdays on ``day``, as the old-age detector gives them (a one-item bundle)."""
+    return pl.DataFrame({"n": range(n)}).select(
+        key=pl.format("old_age:P{}:80", pl.col("n")),
+        person_id=pl.format("P{}", pl.col("n")),
+        subject=pl.format("P{}", pl.col("n")),
+        village_code=pl.lit(VILLAGE),
+        household_id=pl.format("H{}", pl.col("n")),
+        event_date=pl.lit(day),
+        tier_age=pl.lit(80),
+        birth_date=pl.lit(day.replace(year=day.year - 80)),
+        hukou_local=pl.lit(True),
+        alive=pl.lit(True),
+        region_code=pl.lit(VILLAGE),
+    ).with_columns(
+        id=pl.col("key").map_elements(lambda k: make_id("event", k), return_dtype=pl.String),
+        event_type=pl.lit("old_age"),
         detected_on=pl.lit(day),
     )

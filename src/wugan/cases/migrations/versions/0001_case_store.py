@@ -32,7 +32,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_entity_id'), ['entity_id'], unique=False)
 
@@ -50,10 +49,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('key')
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_events_detected_on'), ['detected_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_events_event_type'), ['event_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_events_village_code'), ['village_code'], unique=False)
 
     op.create_table('opt_outs',
     sa.Column('person_id', sa.String(length=18), nullable=False),
@@ -84,10 +80,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_id')
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_cases_event_type'), ['event_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_cases_village_code'), ['village_code'], unique=False)
 
     op.create_table('decisions',
     sa.Column('id', sa.String(length=16), nullable=False),
@@ -107,8 +101,6 @@ def upgrade() -> None:
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_decisions_decided_on'), ['decided_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_decisions_event_id'), ['event_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_decisions_event_type'), ['event_type'], unique=False)
-        batch_op.create_index(batch_op.f('ix_decisions_route'), ['route'], unique=False)
 
     op.create_table('notices',
     sa.Column('id', sa.String(length=16), nullable=False),
@@ -150,11 +142,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('items', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_items_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_items_case_service', ['case_id', 'service'], unique=True)
-        batch_op.create_index(batch_op.f('ix_items_department'), ['department'], unique=False)
+        batch_op.create_index('ix_items_department_status', ['department', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_items_due_date'), ['due_date'], unique=False)
-        batch_op.create_index(batch_op.f('ix_items_status'), ['status'], unique=False)
 
     op.create_table('tasks',
     sa.Column('id', sa.String(length=16), nullable=False),
@@ -205,11 +195,9 @@ def downgrade() -> None:
 
     op.drop_table('tasks')
     with op.batch_alter_table('items', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_items_status'))
         batch_op.drop_index(batch_op.f('ix_items_due_date'))
-        batch_op.drop_index(batch_op.f('ix_items_department'))
+        batch_op.drop_index('ix_items_department_status')
         batch_op.drop_index('ix_items_case_service')
-        batch_op.drop_index(batch_op.f('ix_items_case_id'))
 
     op.drop_table('items')
     with op.batch_alter_table('notices', schema=None) as batch_op:
@@ -219,32 +207,24 @@ def downgrade() -> None:
 
     op.drop_table('notices')
     with op.batch_alter_table('decisions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_decisions_route'))
-        batch_op.drop_index(batch_op.f('ix_decisions_event_type'))
         batch_op.drop_index(batch_op.f('ix_decisions_event_id'))
         batch_op.drop_index(batch_op.f('ix_decisions_decided_on'))
 
     op.drop_table('decisions')
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_cases_village_code'))
         batch_op.drop_index(batch_op.f('ix_cases_status'))
         batch_op.drop_index(batch_op.f('ix_cases_person_id'))
-        batch_op.drop_index(batch_op.f('ix_cases_event_type'))
 
     op.drop_table('cases')
     op.drop_table('watermarks')
     op.drop_table('opt_outs')
     with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_events_village_code'))
         batch_op.drop_index(batch_op.f('ix_events_person_id'))
-        batch_op.drop_index(batch_op.f('ix_events_event_type'))
-        batch_op.drop_index(batch_op.f('ix_events_detected_on'))
 
     op.drop_table('events')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_entity_id'))
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
-        batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 
     op.drop_table('audit_log')
     # ### end Alembic commands ###
