@@ -25,8 +25,10 @@ from wugan.cases.act import ActReport, act, set_watermark
 from wugan.cases.capacity import assign_week
 from wugan.cases.db import migrate, session_scope
 from wugan.cases.models import Case, Decision, Event, Item, Notice, OptOut, Task, Watermark
+from wugan.cases.oversight import escalate_overdue, load_review_rates, sample_for_review
 from wugan.events import EVENT_TYPES, detect, window_for
 from wugan.lake.ingest import IngestReport
+from wugan.notify.outbox import render_outbox
 from wugan.notify.send import DrainReport, drain, sender_for
 from wugan.settings import Settings
 
@@ -37,7 +39,11 @@ __all__ = [
     "stage_detect",
     "stage_assess",
     "stage_act",
+    "stage_shadow",
     "stage_assign",
+    "stage_escalate",
+    "stage_sample",
+    "stage_oversight",
     "stage_notify",
     "run_day",
     "run",
@@ -103,17 +109,8 @@ def stage_detect(settings: Settings, *, event_type: str, day: dt.date, county: s
 
 def stage_assess(settings: Settings, *, events_path: Path) -> Path:
     events = pl.read_parquet(events_path)
-    decided = assess(events, rules_dir=settings.rules_dir)
+    decided = assess(events, rules_dir=settings.rules_dir, settings=settings)
     return _write(decided, events_path.with_name("decisions.parquet"))
-
-
-def _people(settings: Settings, decided: pl.DataFrame) -> pl.DataFrame:
-    """Names and phones of the notices' recipients, read from the lake."""
-    wanted = [c for c in ("person_id", "next_of_kin_id") if c in decided.columns]
-    ids = pl.concat([decided[c] for c in wanted]).drop_nulls().unique() if wanted else pl.Series([], dtype=pl.String)
-    con = lake.connect(settings)
-    con.register("wanted", pl.DataFrame({"person_id": ids}).to_arrow())
-    return con.sql("SELECT person_id, name, phone FROM persons JOIN wanted USING (person_id)").pl()
 
 
 def stage_act(settings: Settings, *, decisions_path: Path, day: dt.date, county: str | None = None) -> ActReport:
@@ -121,11 +118,22 @@ def stage_act(settings: Settings, *, decisions_path: Path, day: dt.date, county:
     decided = pl.read_parquet(decisions_path)
     event_type = decisions_path.parent.parent.name
     url = ensure_store(settings.case_store_url)
-    people = _people(settings, decided) if not decided.is_empty() else pl.DataFrame()
     with session_scope(url) as session:
-        report = act(session, decided, day=day, rules_dir=settings.rules_dir, people=people)
+        report = act(session, decided, day=day, rules_dir=settings.rules_dir)
         set_watermark(session, detector=event_type, scope=county or "all", day=day)
     return report
+
+
+def stage_shadow(settings: Settings, *, decisions_path: Path, day: dt.date) -> int:
+    """Shadow versions (``rules/lifecycle.yaml``) decide the same events; stored, never acted on."""
+    from wugan.cases.shadow import decide_shadow
+
+    decided = pl.read_parquet(decisions_path)
+    if decided.is_empty():
+        return 0
+    events = pl.read_parquet(decisions_path.with_name("events.parquet"))
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        return decide_shadow(session, events, decided, rules_dir=settings.rules_dir, day=day)
 
 
 def stage_assign(settings: Settings, *, day: dt.date) -> int:
@@ -136,9 +144,32 @@ def stage_assign(settings: Settings, *, day: dt.date) -> int:
         return assign_week(session, day=day, assistants=assistants)
 
 
+def stage_escalate(settings: Settings, *, day: dt.date) -> int:
+    """Deadline watch: overdue items and tasks alert their department, the lead department and the back office."""
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        return escalate_overdue(session, day=day, rules_dir=settings.rules_dir)
+
+
+def stage_sample(settings: Settings, *, day: dt.date) -> int:
+    """The back office's daily review sample of ``day``'s instant approvals."""
+    rates = load_review_rates(settings.rules_dir)
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        return sample_for_review(session, day=day, rates=rates)
+
+
+def stage_oversight(settings: Settings, *, day: dt.date) -> tuple[int, int]:
+    """Escalate what is overdue and sample the day's instant approvals: (escalated, sampled)."""
+    return stage_escalate(settings, day=day), stage_sample(settings, day=day)
+
+
 def stage_notify(settings: Settings, *, day: dt.date, sender: str | None = None) -> DrainReport:
-    return drain(ensure_store(settings.case_store_url), sender_for(sender, home=settings.home),
-                 at=dt.datetime.combine(day, dt.time(23, 59)))
+    """Render the notices acted decisions are owed into the outbox, then drain it."""
+    url = ensure_store(settings.case_store_url)
+    with session_scope(url) as session:
+        rendered = render_outbox(session, settings=settings, day=day)
+    report = drain(url, sender_for(sender, home=settings.home), at=dt.datetime.combine(day, dt.time(23, 59)))
+    report.rendered = rendered
+    return report
 
 
 @dataclass
@@ -147,6 +178,8 @@ class DayReport:
     ingest: IngestReport
     acted: dict[str, ActReport] = field(default_factory=dict)
     assigned: int = 0
+    escalated: int = 0
+    sampled: int = 0
     notices: DrainReport = field(default_factory=DrainReport)
 
 
@@ -158,7 +191,9 @@ def run_day(settings: Settings, day: dt.date, *, event_types: Iterable[str] = EV
         events = stage_detect(settings, event_type=event_type, day=day)
         decisions = stage_assess(settings, events_path=events)
         report.acted[event_type] = stage_act(settings, decisions_path=decisions, day=day)
+        stage_shadow(settings, decisions_path=decisions, day=day)
     report.assigned = stage_assign(settings, day=day)
+    report.escalated, report.sampled = stage_oversight(settings, day=day)
     report.notices = stage_notify(settings, day=day, sender=sender)
     return report
 

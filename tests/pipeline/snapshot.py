@@ -17,7 +17,7 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
                 columns = [c["name"] for c in inspect(engine).get_columns(table)
                            if c["name"] not in SKIP_COLUMNS.get(table, set())]
                 rows = conn.execute(text(f"SELECT {', '.join(columns)} FROM {table}")).all()
-                out[table] = sorted((tuple(str(v) for v in row) for row in rows))
+                out[table] = sorted(tuple(str(v) for v in row) for row in rows)
         return out
     finally:
         engine.dispose()
