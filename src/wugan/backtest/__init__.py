@@ -76,9 +76,13 @@ def _evaluated(con: duckdb.DuckDBPyConnection, event_type: str, ruleset: RuleSet
         return ruleset.evaluate(con, source, as_of="as_of").pl()
     rel = ruleset.evaluate(con, table, as_of="as_of")
     if event_type == "medical_hardship":
-        # the trigger is the rule's own alert; the key (person, year) makes the first alert of a year the event
+        # The trigger is the rule's own alert; the key (person, year) makes the first alert of a year the
+        # event. Days before the lake's first delivery are what a pipeline would have done had it run then;
+        # from that day on, what the pipeline did (its first run knows nothing of the hypothetical alerts).
         return con.sql(f"""SELECT * FROM ({rel.sql_query()}) e WHERE e.cond_alert
-                           QUALIFY row_number() OVER (PARTITION BY e.key ORDER BY e.as_of) = 1""").pl().filter(
+                           QUALIFY row_number() OVER (
+                             PARTITION BY e.key, e.as_of >= (SELECT min(_delivered) FROM raw_persons)
+                             ORDER BY e.as_of) = 1""").pl().filter(
             pl.col("as_of").is_between(start, end))
     return rel.pl()
 

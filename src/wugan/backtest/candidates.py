@@ -32,15 +32,16 @@ def _d(day: dt.date) -> str:
     return f"DATE '{day.isoformat()}'"
 
 
-def _known(table: str, business: str) -> str:
-    return (f"CASE WHEN _delivered > (SELECT min(_delivered) FROM {table}) THEN _delivered "
+def _known(business: str) -> str:
+    """The lake's first delivery day (of the registry: a feed's first file may hold no rows) is the backfill."""
+    return (f"CASE WHEN _delivered > (SELECT min(_delivered) FROM raw_persons) THEN _delivered "
             f"ELSE least({business}, _delivered) END")
 
 
 KNOWN_SQL = {
-    "bt_claims": f"SELECT *, {_known('claims', 'claim_date')} AS known FROM claims",
-    "bt_deaths": f"SELECT *, {_known('deaths', 'death_date')} AS known FROM deaths",
-    "bt_births": f"SELECT *, {_known('births', 'birth_date')} AS known FROM births",
+    "bt_claims": f"SELECT *, {_known('claim_date')} AS known FROM claims",
+    "bt_deaths": f"SELECT *, {_known('death_date')} AS known FROM deaths",
+    "bt_births": f"SELECT *, {_known('birth_date')} AS known FROM births",
 }
 
 
@@ -53,16 +54,21 @@ def known_views(con) -> None:
 
 
 def medical_hardship(start: dt.date, end: dt.date) -> str:
-    """A person is re-examined on every day a claim of theirs becomes known (from 1 January of the
-    start's year, so the one-event-per-person-per-year rule sees the year's earlier alerts)."""
+    """A person is re-examined on every day a claim of theirs becomes known, and everyone with claims on
+    the lake's first day, as the pipeline's first run examines them (from 1 January of the start's year,
+    so the one-event-per-person-per-year rule sees the year's earlier alerts)."""
     lo = dt.date(start.year, 1, 1)
     return f"""
     WITH c AS (
         SELECT person_id, claim_date, known, out_of_pocket::DECIMAL(18, 2) AS oop, inpatient_days, rehab
         FROM bt_claims WHERE known <= {_d(end)} AND claim_date > {_d(lo)} - INTERVAL 366 DAY
     ),
+    first_day AS (SELECT min(_delivered) AS day FROM raw_persons),
     days AS (
         SELECT DISTINCT person_id, known AS as_of FROM c WHERE known BETWEEN {_d(lo)} AND {_d(end)}
+        UNION
+        SELECT DISTINCT c.person_id, f.day FROM c, first_day f
+        WHERE c.known <= f.day AND f.day BETWEEN {_d(lo)} AND {_d(end)}
     ),
     spend AS (
         SELECT d.person_id, d.as_of, sum(c.oop)::DOUBLE AS oop_12m,
