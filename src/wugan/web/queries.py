@@ -260,6 +260,8 @@ def _fmt(value: Any) -> str:
     text = str(value)
     if text in ("true", "false"):
         return "是" if text == "true" else "否"
+    if text.isdigit() and len(text) >= 6:  # a code (region, record number), not a quantity
+        return _ID.sub(lambda m: mask(m.group(0)) or "", text)
     try:
         number = float(text)
     except ValueError:
