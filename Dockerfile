@@ -8,10 +8,9 @@ COPY --chown=airflow:root requirements.lock pyproject.toml README.md ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY --chown=airflow:root src ./src
 COPY --chown=airflow:root rules ./rules
-COPY --chown=airflow:root models ./models
 RUN pip install --no-cache-dir --no-deps .
 COPY --chown=airflow:root dags /opt/airflow/dags
 
 ENV WUGAN_RULES_DIR=/opt/wugan/rules \
-    WUGAN_MODELS_DIR=/opt/wugan/models \
+    WUGAN_MODELS_DIR=/data/wugan/models \
     WUGAN_HOME=/data/wugan
