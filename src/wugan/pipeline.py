@@ -27,7 +27,7 @@ from wugan.cases.db import migrate, session_scope
 from wugan.cases.models import Case, Decision, Event, Item, Notice, OptOut, Task, Watermark
 from wugan.cases.oversight import escalate_overdue, load_review_rates, sample_for_review
 from wugan.events import EVENT_TYPES, detect, window_for
-from wugan.lake.ingest import IngestReport
+from wugan.lake.ingest import IngestReport, write_parquet
 from wugan.notify.outbox import render_outbox
 from wugan.notify.send import DrainReport, drain, sender_for
 from wugan.settings import Settings
@@ -67,13 +67,6 @@ def _work(settings: Settings, day: dt.date, event_type: str, scope: str) -> Path
     return folder
 
 
-def _write(frame: pl.DataFrame, path: Path) -> Path:
-    tmp = path.with_suffix(".tmp")
-    frame.write_parquet(tmp)
-    tmp.replace(path)
-    return path
-
-
 def stage_ingest(settings: Settings, *, day: dt.date, tables: Iterable[str] | None = None) -> IngestReport:
     return lake.ingest(settings, until=day, tables=tables)
 
@@ -104,13 +97,13 @@ def stage_detect(settings: Settings, *, event_type: str, day: dt.date, county: s
     con.register("opt_outs", _opt_outs(settings).to_arrow())
     events = detect(con, event_type, window, rules_dir=settings.rules_dir, county=county)
     log.info("detected %d %s events in %s", events.height, event_type, scope)
-    return _write(events, _work(settings, day, event_type, scope) / "events.parquet")
+    return write_parquet(events, _work(settings, day, event_type, scope) / "events.parquet")
 
 
 def stage_assess(settings: Settings, *, events_path: Path) -> Path:
     events = pl.read_parquet(events_path)
     decided = assess(events, rules_dir=settings.rules_dir, settings=settings)
-    return _write(decided, events_path.with_name("decisions.parquet"))
+    return write_parquet(decided, events_path.with_name("decisions.parquet"))
 
 
 def stage_act(settings: Settings, *, decisions_path: Path, day: dt.date, county: str | None = None) -> ActReport:

@@ -95,6 +95,7 @@ def test_revoking_an_instant_approval_creates_a_compensating_item_and_a_notice(s
         assert compensating.amount == -10_800.0 and compensating.status == "ready"
         notice = session.scalars(select(Notice).where(Notice.template == "revoked")).one()
         assert "出生记录重复" in notice.body and MOTHER not in notice.body
+        assert "向卫生健康委员会申请复核" in notice.body, "the lead department by name, not its code"
         with pytest.raises(WorkflowError):
             review_decision(session, decision_id=decision.id, verdict="confirmed", reason="", actor="r", at=AT)
 

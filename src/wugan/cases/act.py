@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wugan.cases import guardrails
-from wugan.cases.bulk import insert_frame, insert_ignore  # noqa: F401 (insert_ignore: for callers of act)
+from wugan.cases.bulk import insert_frame
 from wugan.cases.bundles import Bundle, case_frames, load_bundles
 from wugan.cases.models import (
     AuditLog,
@@ -31,6 +31,7 @@ from wugan.cases.models import (
     Watermark,
     make_id,
 )
+from wugan.settings import get_settings
 
 __all__ = ["ActReport", "act", "open_case_after_visit", "revoke_decision", "set_watermark"]
 
@@ -172,8 +173,6 @@ def set_watermark(session: Session, *, detector: str, scope: str, day: dt.date) 
 
 def open_case_after_visit(session: Session, *, task: Task, on: dt.date) -> Case | None:
     """A confirmed visit opens the event's bundle case (hardship); other events have theirs already."""
-    from wugan.settings import get_settings
-
     rules_dir = get_settings().rules_dir
     event = session.get_one(Event, task.event_id)
     existing = session.scalars(select(Case).where(Case.event_id == event.id)).first()
@@ -220,5 +219,6 @@ def revoke_decision(session: Session, *, decision: Decision, reason: str, on: dt
 
         session.add(Notice(id=notice_id, event_id=event.id, person_id=event.person_id, channel="letter",
                            address=None, template="revoked", created_on=on, status="pending",
-                           body=render_revocation(items=paid, reason=reason, case=case, event=event)))
+                           body=render_revocation(items=paid, reason=reason, case=case, event=event,
+                                                  rules_dir=get_settings().rules_dir)))
     return made

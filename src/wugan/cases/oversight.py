@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from wugan.cases.act import insert_ignore
+from wugan.cases.bulk import insert_ignore
 from wugan.cases.bundles import load_bundles
 from wugan.cases.models import Alert, AuditLog, Case, Decision, Item, Task, make_id
 

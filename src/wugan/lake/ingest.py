@@ -30,7 +30,7 @@ from wugan.lake.contracts import CONTRACTS, INGEST_ORDER, Contract
 from wugan.lake.validate import QUARANTINE_SCHEMA, validate
 from wugan.settings import Settings
 
-__all__ = ["Delivery", "IngestReport", "deliveries", "ingest"]
+__all__ = ["Delivery", "IngestReport", "deliveries", "ingest", "write_parquet"]
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ REFUSED = "_refused"
 class Delivery:
     path: Path
     table: str
-    day: dt.date
+    day: dt.date | None
 
     @property
     def stem(self) -> str:
@@ -68,22 +68,24 @@ class IngestReport:
 
 
 def deliveries(inbox: Path, *, until: dt.date | None = None, tables: Iterable[str] | None = None) -> list[Delivery]:
-    """Files waiting in the inbox, in landing order: by day, regions first, then by name."""
-    wanted = set(tables or CONTRACTS)
+    """Files waiting in the inbox, in landing order: by day, regions first, then by name.
+
+    A file whose name matches no table (``day`` None) comes first on a full ingest, to be refused.
+    """
     found: list[Delivery] = []
     for path in inbox.glob("*/*.csv"):
         if path.parent.name == REFUSED:
             continue
         match = FILE_NAME.match(path.name)
         if match is None or match["table"] != path.parent.name or match["table"] not in CONTRACTS:
-            if path.parent.name in wanted or path.parent.name not in CONTRACTS:
-                found.append(Delivery(path, path.parent.name, dt.date.min))
+            if tables is None:
+                found.append(Delivery(path, path.parent.name, None))
             continue
         day = dt.date.fromisoformat(match["day"])
-        if match["table"] in wanted and (until is None or day <= until):
+        if (tables is None or match["table"] in tables) and (until is None or day <= until):
             found.append(Delivery(path, match["table"], day))
     order = {t: i for i, t in enumerate(INGEST_ORDER)}
-    return sorted(found, key=lambda d: (d.day, order.get(d.table, -1), d.path.name))
+    return sorted(found, key=lambda d: (d.day or dt.date.min, order.get(d.table, -1), d.path.name))
 
 
 def _sha256(path: Path) -> str:
@@ -94,11 +96,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
+def write_parquet(frame: pl.DataFrame, path: Path) -> Path:
+    """Write whole or not at all: a reader never sees half a file, a crash leaves only a ``.tmp``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     frame.write_parquet(tmp)
     os.replace(tmp, path)
+    return path
 
 
 class _Lake:
@@ -113,10 +117,8 @@ class _Lake:
     def _landed(self, table: str, columns: list[str], *, excluding: str | None = None) -> pl.DataFrame:
         files = sorted((self.root / table).glob("day=*/*.parquet"))
         if not files:
-            schema = {c: pl.String for c in columns}
             contract = CONTRACTS[table]
-            schema = {c: {"int": pl.Int64}.get(contract.column(c).type, pl.String) for c in columns}
-            return pl.DataFrame(schema=schema)
+            return pl.DataFrame(schema={c: {"int": pl.Int64}.get(contract.column(c).type, pl.String) for c in columns})
         scan = pl.scan_parquet(files)
         if excluding is not None:
             scan = scan.filter(pl.col("_file") != excluding)
@@ -156,7 +158,7 @@ def _refuse(lake: _Lake, delivery: Delivery, rel: str, reason: str, fields: list
     target = lake.settings.inbox / REFUSED / delivery.path.parent.name / delivery.path.name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(delivery.path, target)
-    day = delivery.day if delivery.day != dt.date.min else dt.date(1970, 1, 1)
+    day = delivery.day or dt.date(1970, 1, 1)  # an unrecognised file has no delivery day
     entry = pl.DataFrame(
         {
             "table": [delivery.table] * len(fields),
@@ -174,7 +176,7 @@ def _refuse(lake: _Lake, delivery: Delivery, rel: str, reason: str, fields: list
         schema=QUARANTINE_SCHEMA,
     )
     path = lake.root / "quarantine" / f"day={day.isoformat()}" / f"{delivery.table}__{delivery.stem}__refused.parquet"
-    _write_parquet(entry, path)
+    write_parquet(entry, path)
     report.files_refused += 1
     report.reasons[reason] += len(fields)
     log.warning("refused %s: %s %s", rel, reason, ", ".join(fields))
@@ -193,7 +195,7 @@ def _header(path: Path) -> list[str]:
 def _land(lake: _Lake, delivery: Delivery, report: IngestReport) -> None:
     inbox = lake.settings.inbox
     rel = delivery.path.relative_to(inbox).as_posix()
-    if delivery.day == dt.date.min:
+    if delivery.day is None:
         _refuse(lake, delivery, rel, "unknown_table", [delivery.path.name], report)
         return
     contract = CONTRACTS[delivery.table]
@@ -226,8 +228,8 @@ def _land(lake: _Lake, delivery: Delivery, report: IngestReport) -> None:
         ),
         earlier_keys=lake.earlier_keys(contract, rel),
     )
-    _write_parquet(result.good.with_columns(pl.col("_line").cast(pl.Int64)), lake.data_path(delivery))
-    _write_parquet(result.bad, lake.quarantine_path(delivery))
+    write_parquet(result.good.with_columns(pl.col("_line").cast(pl.Int64)), lake.data_path(delivery))
+    write_parquet(result.bad, lake.quarantine_path(delivery))
     lake.remember(contract, result.good)
     ledger.parent.mkdir(parents=True, exist_ok=True)
     ledger.write_text(

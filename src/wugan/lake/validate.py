@@ -144,10 +144,17 @@ def validate(
         frame = frame.with_columns(repeat.alias(dup)).with_columns(__faulty=pl.col("__faulty") | pl.col(dup))
         faults.append(("duplicate_key", key[0], pl.col(dup)))
 
-    reason, field, value = pl, pl, pl  # when-chains: the first failing check names reason, field and value
-    for r, f, m in faults:
-        reason, field = reason.when(m).then(pl.lit(r)), field.when(m).then(pl.lit(f))
-        value = value.when(m).then(_masked(contract.column(f)).cast(pl.String))
+    def first(pick) -> pl.Expr:
+        """What the first failing check says: one when-chain over the checks in order."""
+        (r, f, m), *rest = faults
+        chain = pl.when(m).then(pick(r, f))
+        for r, f, m in rest:
+            chain = chain.when(m).then(pick(r, f))
+        return chain
+
+    reason = first(lambda r, f: pl.lit(r))
+    field = first(lambda r, f: pl.lit(f))
+    value = first(lambda r, f: _masked(contract.column(f)).cast(pl.String))
     frame = frame.with_columns(__reason=reason, __field=field, __value=value)
 
     good = frame.filter(pl.col("__reason").is_null()).select(

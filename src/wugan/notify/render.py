@@ -114,13 +114,13 @@ def render_notices(
     return pl.DataFrame(notices, schema=NOTICE_SCHEMA)
 
 
-def render_revocation(*, items: list, reason: str, case: Any, event: Any) -> str:
+def render_revocation(*, items: list, reason: str, case: Any, event: Any, rules_dir: Path) -> str:
     return environment().get_template("revoked.txt.j2").render(
         recipient="",
         id_masked=ids.mask(event.person_id),
         items=[{"label": i.label, "amount": i.amount} for i in items],
         reason=reason,
         reference="《行政许可法》第六十九条；相关待遇政策",
-        department=case.lead_department,
+        department=departments(rules_dir).get(case.lead_department, case.lead_department),
         contact=CONTACT,
     ).strip()
