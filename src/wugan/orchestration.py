@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from wugan.errors import ConfigError
+
 if TYPE_CHECKING:
     from airflow.sdk import Asset
 
@@ -116,7 +118,7 @@ def connection_url(conn: Any) -> str:
         return f"postgresql+psycopg://{auth + '@' if auth else ''}{host}/{conn.schema or 'wugan'}"
     if conn.conn_type == "sqlite":
         return f"sqlite:///{conn.host}"
-    raise ValueError(f"connection {conn.conn_id!r}: set extra.sqlalchemy_url for conn_type {conn.conn_type!r}")
+    raise ConfigError(f"connection {conn.conn_id!r}: set extra.sqlalchemy_url for conn_type {conn.conn_type!r}")
 
 
 def _variable(key: str) -> str | None:

@@ -20,6 +20,7 @@ import polars as pl
 from wugan.assess import route_expr
 from wugan.backtest.candidates import RETIREMENT_LOOK_AHEAD_DAYS, candidates_sql, known_views
 from wugan.cases.bundles import load_bundles
+from wugan.errors import InputError
 from wugan.events import RULESETS
 from wugan.ids import mask
 from wugan.rules import RuleSet
@@ -34,7 +35,7 @@ def event_type_of(ruleset: str) -> str:
     for event_type, name in RULESETS.items():
         if name == ruleset:
             return event_type
-    raise ValueError(f"no event type is decided by rule set {ruleset!r}; one of {', '.join(RULESETS.values())}")
+    raise InputError(f"no event type is decided by rule set {ruleset!r}; one of {', '.join(RULESETS.values())}")
 
 
 @dataclass
@@ -227,7 +228,7 @@ def backtest(
     weekly_capacity; default: the lake's) the capacity.
     """
     if end < start:
-        raise ValueError("the period ends before it starts")
+        raise InputError("the period ends before it starts")
     event_type = event_type_of(ruleset.name)
     known_views(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE bt_{event_type}_candidates AS "

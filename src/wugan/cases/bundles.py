@@ -15,6 +15,7 @@ import polars as pl
 import yaml
 
 from wugan.cases.models import make_id
+from wugan.errors import ConfigError
 
 __all__ = ["BundleItem", "Bundle", "load_bundles", "departments", "case_frames"]
 
@@ -75,7 +76,7 @@ def _load(folder: str) -> dict[str, Bundle]:
         for item in items:
             unknown = set(item.depends_on) - services
             if unknown:
-                raise ValueError(f"{path}: item {item.service!r} depends on unknown {sorted(unknown)}")
+                raise ConfigError(f"item {item.service!r} depends on unknown {sorted(unknown)}", path=path)
         bundles[data["event"]] = Bundle(
             event=data["event"], title=data["title"], description=data.get("description", "").strip(),
             lead_department=data["lead_department"], items=items, opens_on=data.get("opens_on", "decision"),

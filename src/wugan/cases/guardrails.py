@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from wugan.cases.bulk import insert_frame
 from wugan.cases.models import Alert, AuditLog, Case, Decision, Event, Item, make_id
+from wugan.errors import ConfigError, InputError
 
 __all__ = ["Guardrail", "Verdict", "load_guardrails", "guardrail_for", "check", "screen", "hold_items",
            "not_held", "release_held", "reject_held", "held_decisions", "GUARDRAILS_FILE"]
@@ -71,7 +72,7 @@ def _load(path: str, mtime: int) -> dict[str, Guardrail]:
     for name, values in data.items():
         unknown = set(values or {}) - set(DEFAULTS)
         if unknown:
-            raise ValueError(f"{path}: {name}: unknown guardrail keys {sorted(unknown)}")
+            raise ConfigError(f"{name}: unknown guardrail keys {sorted(unknown)}", path=path)
         out[name] = Guardrail(**{**default, **(values or {})})
     return out
 
@@ -219,7 +220,7 @@ def release_held(session: Session, *, decision_ids: list[str] | None = None, rul
     when nothing is left, the notice rendered. Returns the ids released; a decision no longer held is
     left alone, so a second release does nothing."""
     if decision_ids is None and ruleset is None:
-        raise ValueError("name the decisions or the rule set to release")
+        raise InputError("name the decisions or the rule set to release")
     if settings is None:
         from wugan.settings import get_settings
 
@@ -248,9 +249,9 @@ def reject_held(session: Session, *, decision_ids: list[str] | None = None, rule
     """Refuse held decisions (e.g. the rows of a faulty file): their held items are rejected with the
     reason, nothing is paid and no notice is sent. Returns the ids rejected."""
     if decision_ids is None and ruleset is None:
-        raise ValueError("name the decisions or the rule set to reject")
+        raise InputError("name the decisions or the rule set to reject")
     if not reason.strip():
-        raise ValueError("a rejection needs a reason")
+        raise InputError("a rejection needs a reason")
     on = at.date()
     rejected = []
     for decision in held_decisions(session, decision_ids=decision_ids, ruleset=ruleset):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from wugan.cases.bulk import insert_ignore
 from wugan.cases.bundles import load_bundles
 from wugan.cases.models import Alert, AuditLog, Case, Decision, Item, Task, make_id
+from wugan.errors import ConfigError
 
 __all__ = ["ReviewRates", "load_review_rates", "escalate_overdue", "sample_for_review", "TASK_DEPARTMENT"]
 
@@ -126,7 +127,7 @@ def _load(path: str, mtime_ns: int) -> ReviewRates:
                         rulesets={k: float(v) for k, v in (data.get("rulesets") or {}).items()})
     for name, value in (("default", rates.default), ("new", rates.new), *rates.rulesets.items()):
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{path}: review rate {name!r} must be within 0..1, not {value}")
+            raise ConfigError(f"review rate {name!r} must be within 0..1, not {value}", path=path)
     return rates
 
 

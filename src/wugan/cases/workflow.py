@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wugan.cases.models import ITEM_STATES, VISIT_OUTCOMES, AuditLog, Case, Decision, Item, Task
+from wugan.errors import WorkflowError
 
 __all__ = [
     "audit",
@@ -24,10 +25,6 @@ __all__ = [
     "review_decision",
     "WorkflowError",
 ]
-
-
-class WorkflowError(ValueError):
-    """A state change that the current state does not allow."""
 
 
 def _state(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from wugan.cases.db import session_scope
 from wugan.cases.models import Notice
+from wugan.errors import InputError
 
 __all__ = ["Sender", "FileSender", "ConsoleSender", "WebhookSender", "sender_for", "drain", "DrainReport"]
 
@@ -80,7 +81,7 @@ def sender_for(spec: str | None, *, home: Path) -> Sender:
         return ConsoleSender(Console())
     if spec.startswith(("http://", "https://")):
         return WebhookSender(spec)
-    raise ValueError(f"unknown notice sender {spec!r}: use file, console or an http(s) URL")
+    raise InputError(f"unknown notice sender {spec!r}: use file, console or an http(s) URL")
 
 
 @dataclass

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from wugan.rules.errors import RuleError
+from wugan.errors import RuleError
 from wugan.rules.loader import load_all, load_ruleset
 from wugan.rules.testing import run_tests
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from wugan.rules.errors import RuleError
+from wugan.errors import RuleError
 from wugan.rules.expressions import rename_columns, to_sql
 from wugan.rules.loader import AS_OF, RuleSet
 from wugan.rules.params import parameter_sql

@@ -11,6 +11,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
+from wugan.errors import ExpressionError
+
 __all__ = ["ExpressionError", "parse_expression", "column_names", "rename_columns", "to_sql"]
 
 MAX_LENGTH = 4000
@@ -41,14 +43,6 @@ _TYPES = {
     exp.DataType.Type.TIMESTAMP,
 }  # fmt: skip
 _LITERALS = (exp.Literal, exp.Boolean, exp.Null)
-
-
-class ExpressionError(ValueError):
-    """Why an expression is refused; ``name`` is the offending token, for locating the line."""
-
-    def __init__(self, message: str, name: str | None = None):
-        super().__init__(message)
-        self.name = name
 
 
 def _describe(node: exp.Expression) -> str:

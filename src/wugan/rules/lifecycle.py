@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from wugan.rules.errors import RuleError, load_yaml
+from wugan.errors import RuleError
 from wugan.rules.loader import RuleSet, _Builder, load_ruleset
+from wugan.rules.yamldoc import YamlDoc, load_yaml
 
 __all__ = ["STATUSES", "LIFECYCLE_FILE", "Version", "load_lifecycle", "versions_of", "live_on", "shadows",
            "load_version"]
@@ -48,13 +47,30 @@ class Version:
                 and (self.retired_on is None or day < self.retired_on))
 
 
-def _date(value: Any, where: str) -> dt.date | None:
+def _date(value: Any, doc: YamlDoc, kp: tuple) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ValueError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise doc.error(kp, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _version(doc: YamlDoc, name: str, i: int, e: dict) -> Version:
+    kp, where = (name, i), f"{name}[{i}]"
+    status = e.get("status", "draft")
+    if status not in STATUSES:
+        raise doc.error((*kp, "status"), f"{where}: status {status!r} is not one of {', '.join(STATUSES)}")
+    v = Version(ruleset=name, label=str(e["version"]), status=status,
+                live_from=_date(e.get("live_from"), doc, (*kp, "live_from")),
+                retired_on=_date(e.get("retired_on"), doc, (*kp, "retired_on")),
+                file=e.get("file"), set=dict(e.get("set") or {}), shadow=bool(e.get("shadow", False)),
+                note=str(e.get("note", "")).strip())
+    if status != "draft" and v.live_from is None:
+        raise doc.error(kp, f"{where}: a {status} version needs live_from")
+    if status == "retired" and v.retired_on is None:
+        raise doc.error(kp, f"{where}: a retired version needs retired_on")
+    return v
 
 
 def load_lifecycle(rules_dir: Path) -> dict[str, list[Version]]:
@@ -62,27 +78,13 @@ def load_lifecycle(rules_dir: Path) -> dict[str, list[Version]]:
     path = Path(rules_dir) / LIFECYCLE_FILE
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = load_yaml(path)
     out: dict[str, list[Version]] = {}
-    for name, entries in data.items():
-        versions = []
-        for i, e in enumerate(entries or []):
-            where = f"{path}: {name}[{i}]"
-            status = e.get("status", "draft")
-            if status not in STATUSES:
-                raise ValueError(f"{where}: status {status!r} is not one of {', '.join(STATUSES)}")
-            v = Version(ruleset=name, label=str(e["version"]), status=status,
-                        live_from=_date(e.get("live_from"), where), retired_on=_date(e.get("retired_on"), where),
-                        file=e.get("file"), set=dict(e.get("set") or {}), shadow=bool(e.get("shadow", False)),
-                        note=str(e.get("note", "")).strip())
-            if status != "draft" and v.live_from is None:
-                raise ValueError(f"{where}: a {status} version needs live_from")
-            if status == "retired" and v.retired_on is None:
-                raise ValueError(f"{where}: a retired version needs retired_on")
-            versions.append(v)
+    for name, entries in (doc.data or {}).items():
+        versions = [_version(doc, name, i, e) for i, e in enumerate(entries or [])]
         labels = [v.label for v in versions]
         if len(set(labels)) != len(labels):
-            raise ValueError(f"{path}: {name} repeats a version label")
+            raise doc.error((name,), f"{name} repeats a version label")
         out[name] = versions
     return out
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 from sqlglot import exp
 
-from wugan.rules.errors import RuleError, YamlDoc, load_yaml
+from wugan.errors import RuleError
 from wugan.rules.expressions import (
     ExpressionError,
     column_names,
@@ -27,6 +27,7 @@ from wugan.rules.expressions import (
     to_sql,
 )
 from wugan.rules.params import Parameter, Scalar, load_parameter, sql_literal
+from wugan.rules.yamldoc import YamlDoc, load_yaml
 
 if TYPE_CHECKING:
     import polars as pl

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from wugan.rules.errors import RuleError, YamlDoc, load_yaml
+from wugan.errors import RuleError
+from wugan.rules.yamldoc import YamlDoc, load_yaml
 
 __all__ = ["DatedValues", "Parameter", "load_parameter", "sql_literal", "parameter_sql"]
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import duckdb
 
-from wugan.rules.errors import RuleError, load_yaml
+from wugan.errors import RuleError
 from wugan.rules.loader import RuleSet, load_ruleset, ruleset_names
+from wugan.rules.yamldoc import load_yaml
 
 __all__ = ["CaseResult", "run_tests", "run_ruleset_tests"]
 

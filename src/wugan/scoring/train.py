@@ -37,6 +37,7 @@ from sklearn.pipeline import Pipeline
 from sqlalchemy import select
 
 from wugan import lake
+from wugan.errors import ModelError, UntrustedModelError
 from wugan.scoring.evaluate import report
 from wugan.scoring.features import FEATURES, build_features, force_rules
 from wugan.settings import Settings
@@ -68,10 +69,6 @@ REVIEWED_TYPES = [
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 ]
-
-
-class UntrustedModelError(ValueError):
-    """A model file holds a type nobody reviewed; it is not loaded."""
 
 
 @dataclass
@@ -213,7 +210,8 @@ def train(settings: Settings, *, as_of: dt.date, cut: dt.date | None = None, see
     before = before.with_columns(weight=propensity_weights(before))
     fit_rows = before.filter(pl.col("label").is_not_null() & ~_fold(pl.col("village")))
     if fit_rows.height < 50 or fit_rows["label"].n_unique() < 2:
-        raise ValueError(f"too few labelled visits before {cut} to train ({fit_rows.height})")
+        raise ModelError(f"too few labelled visits before {cut} to train ({fit_rows.height})",
+                         hint="record more visit outcomes, or train with a later --as-of")
     fit_rows = _with_features(settings, fit_rows)
     model = _pipeline(seed)
     model.fit(_matrix(fit_rows), fit_rows["label"].to_numpy(), model__sample_weight=fit_rows["weight"].to_numpy())
@@ -274,7 +272,8 @@ def scored_validation(settings: Settings, *, version: str | None = None, cut: dt
     """A saved model's scores on a window's alerts (default: its own validation window), with labels."""
     version = version or champion(settings, name=name)
     if version is None:
-        raise ValueError(f"no model named; and no champion under {settings.models_dir}/{name}")
+        raise ModelError(f"no model named; and no champion under {settings.models_dir}/{name}",
+                         hint="name a version, or train one and promote it")
     path = Path(settings.models_dir) / name / version
     saved = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     cut = cut or dt.date.fromisoformat(saved["cut"])

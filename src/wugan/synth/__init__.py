@@ -16,6 +16,8 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
+from wugan.errors import InputError
+
 from .claims import make_claims
 from .corrupt import FILE_KINDS, KINDS
 from .corrupt import corrupt as _corrupt
@@ -80,7 +82,7 @@ def generate(*, inbox: Path, truth: Path, persons: int, seed: int, start: dt.dat
              corrupt: float = 0.0, progress: Callable[[str, int], None] | None = None) -> SynthSummary:
     """Write the city's extracts to `inbox` and its ground truth to `truth`; see docs/extracts.md."""
     if persons < 100 or days < 1:
-        raise ValueError("need at least 100 persons and 1 day")
+        raise InputError("need at least 100 persons and 1 day")
     inbox, truth = Path(inbox), Path(truth)
     truth.mkdir(parents=True, exist_ok=True)
     s0 = (start - _EPOCH).days

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from wugan.cases.models import Task, make_id
 from wugan.cases.users import ROLES, User
 from wugan.cases.workflow import audit
+from wugan.errors import InputError
 from wugan.web.auth import hash_password
 
 __all__ = ["Login", "add_user", "create_demo_users"]
@@ -30,15 +31,15 @@ def add_user(session: Session, *, username: str, password: str, role: str, displ
              assistant_id: str | None = None, actor: str = "cli", at: dt.datetime | None = None) -> User:
     """A new active account; refuses unknown roles, duplicate names and unscoped assistants/reviewers."""
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise InputError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if role == "assistant" and not villages:
-        raise ValueError("an assistant needs --villages")
+        raise InputError("an assistant needs --villages")
     if role == "reviewer" and not departments:
-        raise ValueError("a reviewer needs --departments")
+        raise InputError("a reviewer needs --departments")
     if len(password) < 8:
-        raise ValueError("a password has at least 8 characters")
+        raise InputError("a password has at least 8 characters")
     if session.scalars(select(User).where(User.username == username)).first() is not None:
-        raise ValueError(f"user {username!r} exists")
+        raise InputError(f"user {username!r} exists")
     at = at or dt.datetime.now()
     user = User(id=make_id("user", username), username=username, display_name=display_name or username,
                 password_hash=hash_password(password), role=role, villages=list(villages or []),

@@ -277,12 +277,12 @@ def _values(raw: Any) -> dict[str, str]:
 
 @cache
 def _condition_labels(rules_dir: str, ruleset: str) -> dict[str, str]:
-    try:
-        from wugan.rules.loader import load_ruleset
+    """Labels of the rule set's conditions; none for a rule set no longer in ``rules_dir`` (names are shown)."""
+    from wugan.rules.loader import load_ruleset, ruleset_names
 
-        return load_ruleset(ruleset, rules_dir=Path(rules_dir)).conditions
-    except Exception:  # an old or unknown rule set: fall back to the names
+    if ruleset not in ruleset_names(rules_dir=Path(rules_dir)):
         return {}
+    return load_ruleset(ruleset, rules_dir=Path(rules_dir)).conditions
 
 
 def explain(decision: Decision, *, rules_dir: Path) -> ExplanationView:

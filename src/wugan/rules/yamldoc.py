@@ -1,4 +1,4 @@
-"""One error class for everything wrong in a rule set, and a YAML reader that keeps line numbers.
+"""A YAML reader that remembers where each value sits, so a ``RuleError`` can name the line.
 
 Analysts fix rules from the message alone, so every error names the file, the
 line and the offending name: ``rules/retirement.yaml:42: unknown column ...``.
@@ -6,7 +6,6 @@ line and the offending name: ``rules/retirement.yaml:42: unknown column ...``.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,27 +13,9 @@ from typing import Any
 
 import yaml
 
-__all__ = ["RuleError", "YamlDoc", "load_yaml", "display_path"]
+from wugan.errors import RuleError
 
-
-def display_path(path: Path) -> str:
-    """Path relative to the working directory when inside it (``rules/x.yaml``), else absolute."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
-
-class RuleError(ValueError):
-    """A rule set or parameter file that cannot be loaded; the message says where and why."""
-
-    def __init__(self, path: Path | str, line: int | None, message: str):
-        self.path = Path(path)
-        self.line = line
-        self.reason = message
-        where = display_path(self.path) + (f":{line}" if line else "")
-        super().__init__(f"{where}: {message}")
+__all__ = ["YamlDoc", "load_yaml"]
 
 
 @dataclass
