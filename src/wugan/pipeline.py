@@ -13,7 +13,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -23,7 +22,7 @@ from wugan import lake
 from wugan.assess import assess
 from wugan.cases.act import ActReport, act, set_watermark
 from wugan.cases.capacity import assign_week
-from wugan.cases.db import migrate, session_scope
+from wugan.cases.db import ensure_store, session_scope
 from wugan.cases.models import Case, Decision, Event, Item, Notice, OptOut, Task, Watermark
 from wugan.cases.oversight import escalate_overdue, load_review_rates, sample_for_review
 from wugan.events import EVENT_TYPES, detect, window_for
@@ -52,13 +51,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-@cache
-def ensure_store(url: str) -> str:
-    """Migrate the case store once per process."""
-    migrate(url)
-    return url
 
 
 def _work(settings: Settings, day: dt.date, event_type: str, scope: str) -> Path:

@@ -15,7 +15,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["engine_for", "migrate", "session_scope", "MIGRATIONS"]
+__all__ = ["engine_for", "ensure_store", "migrate", "session_scope", "MIGRATIONS"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -51,6 +51,13 @@ def alembic_config(url: str) -> Config:
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the case store's schema to ``revision``."""
     command.upgrade(alembic_config(url), revision)
+
+
+@cache
+def ensure_store(url: str) -> str:
+    """Migrate the case store once per process; returns ``url`` for ``session_scope(ensure_store(url))``."""
+    migrate(url)
+    return url
 
 
 @contextmanager

@@ -105,9 +105,8 @@ def labelled_examples(settings: Settings, *, until: dt.date) -> pl.DataFrame:
     ``as_of`` is the day features are computed for: the day after detection
     (detection sees the deliveries of its own day).
     """
-    from wugan.cases.db import session_scope
+    from wugan.cases.db import ensure_store, session_scope
     from wugan.cases.models import Event, Task
-    from wugan.pipeline import ensure_store
 
     with session_scope(ensure_store(settings.case_store_url)) as session:
         rows = session.execute(

@@ -16,7 +16,7 @@ import hashlib
 import polars as pl
 from sqlalchemy import select
 
-from wugan.cases.db import session_scope
+from wugan.cases.db import ensure_store, session_scope
 from wugan.cases.models import Task
 from wugan.cases.workflow import record_visit
 from wugan.settings import Settings
@@ -36,8 +36,6 @@ def draw(seed: int, key: str) -> float:
 
 def simulate_visits(settings: Settings, *, until: dt.date, seed: int = 0) -> int:
     """Record an outcome for every assigned home visit whose week ended by ``until``; returns how many."""
-    from wugan.pipeline import ensure_store
-
     truth = pl.read_parquet(settings.truth / "persons.parquet", columns=["person_id", "eligible"])
     eligible = dict(truth.iter_rows())
     last_week = until - dt.timedelta(days=6)
