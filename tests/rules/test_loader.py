@@ -120,3 +120,47 @@ def test_condition_without_label_is_refused(rules_dir, minimal):
     write(rules_dir, minimal.replace("    label: 已出生\n", ""))
     with pytest.raises(RuleError, match=r"label of condition 'born'"):
         load_ruleset("probe", rules_dir=rules_dir)
+
+
+# One fault per section of the file; each error names the file and the line to fix.
+SECTION_FAULTS = [
+    # (section, replace, with, the line's text, message)
+    ("top", "description: a small", "descriptoin: a small", "descriptoin:", r"unknown key 'descriptoin'"),
+    ("inputs", "income: {type: DOUBLE}", "income: {type: MONEY}", "income: {type: MONEY}",
+     r"input 'income' type must be one of"),
+    ("parameters", "share: medical_hardship.oop_share",
+     "share: {parameter: medical_hardship.oop_share, at: birth_dte}", "at: birth_dte",
+     r"unknown column 'birth_dte' in parameter 'share'"),
+    ("derived", "expr: share * income", "expr: share * incme", "share * incme",
+     r"unknown column 'incme' in derived 'threshold'"),
+    ("conditions", "expr: birth_date <= as_of", "expr: birth_date <= as_off", "as_off",
+     r"unknown column 'as_off' in condition 'born'"),
+    ("outcomes", "amount: threshold", "amount: threshhold", "amount: threshhold",
+     r"unknown column 'threshhold' in outcome 'item'"),
+    ("outcome routes", "- route: no_action", "- route: no_action\n      - route: instant_approve",
+     "- route: no_action", r"outcome 'item': a route without 'when' must come last"),
+]
+
+
+@pytest.mark.parametrize(("section", "old", "new", "needle", "message"), SECTION_FAULTS,
+                         ids=[f[0] for f in SECTION_FAULTS])
+def test_each_section_reports_file_and_line(rules_dir, minimal, section, old, new, needle, message):
+    assert old in minimal
+    text = minimal.replace(old, new)
+    path = write(rules_dir, text)
+    with pytest.raises(RuleError, match=message) as err:
+        load_ruleset("probe", rules_dir=rules_dir)
+    assert err.value.path == path and err.value.line == line_of(text, needle)
+    assert f"probe.yaml:{err.value.line}: " in str(err.value)
+
+
+def test_lifecycle_errors_name_the_line(rules_dir):
+    from wugan.rules.lifecycle import load_lifecycle
+
+    path = rules_dir / "lifecycle.yaml"
+    text = path.read_text(encoding="utf-8").replace("status: live\n    live_from: 2025-01-01",
+                                                    "status: alive\n    live_from: 2025-01-01", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleError, match=r"lifecycle.yaml:\d+: childcare_subsidy\[0\]: status 'alive'") as err:
+        load_lifecycle(rules_dir)
+    assert err.value.line == line_of(text, "status: alive")

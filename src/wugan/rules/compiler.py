@@ -15,13 +15,16 @@ import duckdb
 
 from wugan.errors import RuleError
 from wugan.rules.expressions import rename_columns, to_sql
-from wugan.rules.loader import AS_OF, RuleSet
 from wugan.rules.params import parameter_sql
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["compile_sql", "evaluate", "evaluate_frame"]
+    from wugan.rules.loader import RuleSet
+
+__all__ = ["AS_OF", "compile_sql", "evaluate", "evaluate_frame"]
+
+AS_OF = "as_of"  # the name by which a rule reads the day it is evaluated for
 
 _SELECT = re.compile(r"^\s*(\(|select\b|with\b|from\b|values\b)", re.IGNORECASE)
 

@@ -7,6 +7,9 @@ refused, so new sqlglot node types are refused by default.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import TokenType
@@ -98,33 +101,57 @@ def _check(tree: exp.Expression) -> None:
             label = _describe(node)
             kind = "function" if isinstance(node, exp.Func) else "construct"
             raise ExpressionError(f"forbidden {kind} '{label}'", label if kind == "function" else None)
-        if isinstance(node, exp.Column):
-            if not isinstance(node.this, exp.Identifier):
-                raise ExpressionError("forbidden construct '*'")
-            if node.table or node.args.get("db") or node.args.get("catalog"):
-                raise ExpressionError(f"qualified column '{node.sql()}' is not allowed", node.name)
-        elif isinstance(node, exp.Var):
-            if not isinstance(node.parent, _VAR_PARENTS) or node.name.upper() not in _UNITS:
-                raise ExpressionError(f"unexpected word '{node.name}'", node.name)
-        elif isinstance(node, exp.In):
-            if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
-                raise ExpressionError("IN accepts only a list of literals")
-            for item in node.expressions:
-                inner = item.this if isinstance(item, exp.Neg | exp.Paren) else item
-                if not isinstance(inner, _LITERALS):
-                    raise ExpressionError("IN accepts only a list of literals")
-        elif isinstance(node, exp.DataType):
-            if node.this not in _TYPES:
-                raise ExpressionError(f"type '{node.sql()}' is not allowed", None)
-        elif isinstance(node, exp.Interval):
-            unit = node.args.get("unit")
-            if unit is None:
-                raise ExpressionError("INTERVAL needs a unit (e.g. INTERVAL 1 MONTH)")
-        elif isinstance(node, exp.Literal) and not node.is_string:
-            try:
-                float(node.this)
-            except ValueError:
-                raise ExpressionError(f"bad number '{node.this}'") from None
+        for node_type, check in _NODE_CHECKS.items():
+            if isinstance(node, node_type):
+                check(node)
+                break
+
+
+def _check_column(node: exp.Column) -> None:
+    if not isinstance(node.this, exp.Identifier):
+        raise ExpressionError("forbidden construct '*'")
+    if node.table or node.args.get("db") or node.args.get("catalog"):
+        raise ExpressionError(f"qualified column '{node.sql()}' is not allowed", node.name)
+
+
+def _check_var(node: exp.Var) -> None:
+    if not isinstance(node.parent, _VAR_PARENTS) or node.name.upper() not in _UNITS:
+        raise ExpressionError(f"unexpected word '{node.name}'", node.name)
+
+
+def _check_in(node: exp.In) -> None:
+    if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
+        raise ExpressionError("IN accepts only a list of literals")
+    for item in node.expressions:
+        inner = item.this if isinstance(item, exp.Neg | exp.Paren) else item
+        if not isinstance(inner, _LITERALS):
+            raise ExpressionError("IN accepts only a list of literals")
+
+
+def _check_type(node: exp.DataType) -> None:
+    if node.this not in _TYPES:
+        raise ExpressionError(f"type '{node.sql()}' is not allowed", None)
+
+
+def _check_interval(node: exp.Interval) -> None:
+    if node.args.get("unit") is None:
+        raise ExpressionError("INTERVAL needs a unit (e.g. INTERVAL 1 MONTH)")
+
+
+def _check_number(node: exp.Literal) -> None:
+    if node.is_string:
+        return
+    try:
+        float(node.this)
+    except ValueError:
+        raise ExpressionError(f"bad number '{node.this}'") from None
+
+
+# Checks beyond the allow-list: the first whose node type matches runs.
+_NODE_CHECKS: dict[type[exp.Expression], Callable[[Any], None]] = {
+    exp.Column: _check_column, exp.Var: _check_var, exp.In: _check_in, exp.DataType: _check_type,
+    exp.Interval: _check_interval, exp.Literal: _check_number,
+}  # fmt: skip
 
 
 def column_names(tree: exp.Expression) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wugan.errors import RuleError
-from wugan.rules.loader import RuleSet, _Builder, load_ruleset
+from wugan.rules.loader import RuleSet, load_file, load_ruleset
 from wugan.rules.yamldoc import YamlDoc, load_yaml
 
 __all__ = ["STATUSES", "LIFECYCLE_FILE", "Version", "load_lifecycle", "versions_of", "live_on", "shadows",
@@ -113,4 +113,4 @@ def load_version(version: Version, *, rules_dir: Path, overrides: dict[str, Any]
     path = rules_dir / version.file
     if not path.is_file():
         raise RuleError(path, None, f"version {version.label} of '{version.ruleset}': no file {version.file}")
-    return _Builder(version.ruleset, load_yaml(path), rules_dir, merged).build()
+    return load_file(version.ruleset, path, rules_dir=rules_dir, overrides=merged)

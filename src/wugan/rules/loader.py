@@ -19,6 +19,7 @@ import duckdb
 from sqlglot import exp
 
 from wugan.errors import RuleError
+from wugan.rules.compiler import AS_OF, evaluate, evaluate_frame
 from wugan.rules.expressions import (
     ExpressionError,
     column_names,
@@ -32,7 +33,8 @@ from wugan.rules.yamldoc import YamlDoc, load_yaml
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["ROUTES", "INPUT_TYPES", "Node", "Outcome", "RuleSet", "load_ruleset", "load_all", "ruleset_names"]
+__all__ = ["ROUTES", "INPUT_TYPES", "Node", "Outcome", "RuleSet", "load_ruleset", "load_file", "load_all",
+           "ruleset_names"]
 
 ROUTES = ("instant_approve", "bundle_item", "assistant_task", "no_action")
 INPUT_TYPES = {
@@ -42,7 +44,6 @@ INPUT_TYPES = {
 }  # fmt: skip
 NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE", "FLOAT", "UTINYINT", "USMALLINT",
            "UINTEGER", "UBIGINT"}  # fmt: skip
-AS_OF = "as_of"
 RESERVED = {AS_OF, "ruleset", "ruleset_version"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _TOP_KEYS = {"description", "reference", "inputs", "parameters", "derived", "conditions", "outcomes", "documentation"}
@@ -125,14 +126,10 @@ class RuleSet:
 
     def evaluate(self, con: duckdb.DuckDBPyConnection, source: str, *, as_of: dt.date | str):
         """One vectorised query over ``source`` (table/view name or SELECT text)."""
-        from wugan.rules.compiler import evaluate
-
         return evaluate(self, con, source, as_of=as_of)
 
     def evaluate_frame(self, df: pl.DataFrame, *, as_of: dt.date | str) -> pl.DataFrame:
         """Same as :meth:`evaluate`, over a polars frame (DuckDB reads it through Arrow)."""
-        from wugan.rules.compiler import evaluate_frame
-
         return evaluate_frame(self, df, as_of=as_of)
 
 
@@ -175,9 +172,16 @@ def _check_name(doc: YamlDoc, kp: tuple, name: Any, what: str, taken: dict[str, 
 
 
 class _Builder:
+    """Reads one rule set file a section at a time, in the order the file's names depend on each other.
+
+    Every error names the file and the line (``YamlDoc.error``); ``taken`` keeps
+    names unique across inputs, parameters, derived values and conditions.
+    """
+
     def __init__(self, name: str, doc: YamlDoc, rules_dir: Path, overrides: dict[str, Scalar]):
         self.name, self.doc, self.rules_dir, self.overrides = name, doc, rules_dir, overrides
         self.used_overrides: set[str] = set()
+        self.taken: dict[str, str] = {}
 
     def expr(self, kp: tuple, raw: Any, what: str) -> exp.Expression:
         try:
@@ -186,30 +190,54 @@ class _Builder:
             raise self.doc.error(kp, f"{e} in {what}", e.name) from None
 
     def build(self) -> RuleSet:
-        doc, data = self.doc, self.doc.data
+        data = self.top()
+        description = _text(self.doc, ("description",), data.get("description"), "description", True)
+        reference = _text(self.doc, ("reference",), data.get("reference"), "reference")
+        inputs = self.inputs(data.get("inputs"))
+        raw_nodes = self.parameters(data.get("parameters"))
+        raw_nodes |= self.expressions("derived", "derived", data.get("derived"))
+        raw_nodes |= self.expressions("conditions", "condition", data.get("conditions"))
+        self.check_overrides_used()
+        known = set(inputs) | {AS_OF} | set(raw_nodes)
+        self.check_dependencies(raw_nodes, known)
+        order = self.toposort(raw_nodes)
+        outcomes = self.outcomes(data.get("outcomes"), inputs, raw_nodes, known)
+        nodes = self.typecheck(inputs, raw_nodes, order, outcomes)
+        rs = RuleSet(self.name, self.doc.path, description, reference, inputs, nodes, outcomes,
+                     overrides={k: self.overrides[k] for k in sorted(self.used_overrides)})  # fmt: skip
+        rs.version = _version(rs)
+        return rs
+
+    def top(self) -> dict:
+        data = self.doc.data
         if not isinstance(data, dict):
-            raise doc.error((), "a rule set file must be a mapping")
+            raise self.doc.error((), "a rule set file must be a mapping")
         for key in data:
             if key not in _TOP_KEYS:
-                raise doc.error((key,), f"unknown key {key!r} (expected one of {', '.join(sorted(_TOP_KEYS))})")
-        description = _text(doc, ("description",), data.get("description"), "description", True)
-        reference = _text(doc, ("reference",), data.get("reference"), "reference")
-        taken: dict[str, str] = {}
+                raise self.doc.error((key,), f"unknown key {key!r} (expected one of {', '.join(sorted(_TOP_KEYS))})")
+        return data
 
+    def inputs(self, section: Any) -> dict[str, str]:
+        """``inputs``: column name -> DuckDB type."""
+        doc = self.doc
         inputs: dict[str, str] = {}
-        for key, spec in _mapping(doc, ("inputs",), data.get("inputs"), "inputs").items():
-            _check_name(doc, ("inputs", key), key, "input", taken)
+        for key, spec in _mapping(doc, ("inputs",), section, "inputs").items():
+            _check_name(doc, ("inputs", key), key, "input", self.taken)
             typ = spec.get("type") if isinstance(spec, dict) else spec
             if not isinstance(typ, str) or typ.upper() not in INPUT_TYPES:
                 raise doc.error(("inputs", key), f"input '{key}' type must be one of {', '.join(sorted(set(INPUT_TYPES.values())))}")
             inputs[key] = INPUT_TYPES[typ.upper()]
         if not inputs:
             raise doc.error(("inputs",), "a rule set needs at least one input")
+        return inputs
 
+    def parameters(self, section: Any) -> dict[str, dict]:
+        """``parameters``: local name -> dated parameter, looked up at ``at`` (default as_of) in ``region``."""
+        doc = self.doc
         raw_nodes: dict[str, dict] = {}
-        for key, spec in _mapping(doc, ("parameters",), data.get("parameters"), "parameters").items():
+        for key, spec in _mapping(doc, ("parameters",), section, "parameters").items():
             kp = ("parameters", key)
-            _check_name(doc, kp, key, "parameter", taken)
+            _check_name(doc, kp, key, "parameter", self.taken)
             if isinstance(spec, str):
                 spec = {"parameter": spec}
             if not isinstance(spec, dict) or not isinstance(spec.get("parameter"), str):
@@ -226,88 +254,101 @@ class _Builder:
             deps = [*(column_names(at) if at else []), *(column_names(region) if region else [])]
             raw_nodes[key] = dict(kind="parameter", keypath=kp, deps=deps, param=param, at=at, region=region,
                                   sql_type=param.sql_type, description=param.description)  # fmt: skip
-        for section, kind in (("derived", "derived"), ("conditions", "condition")):
-            for key, spec in _mapping(doc, (section,), data.get(section), section).items():
-                kp = (section, key)
-                _check_name(doc, kp, key, kind, taken)
-                if isinstance(spec, str):
-                    spec = {"expr": spec}
-                if not isinstance(spec, dict) or "expr" not in spec:
-                    raise doc.error(kp, f"{kind} '{key}' needs 'expr'")
-                extra = set(spec) - {"expr", "label", "description", "reference", "type"}
-                if extra:
-                    raise doc.error(kp, f"unknown key {sorted(extra)[0]!r} in {kind} '{key}'")
-                label = ""
-                if kind == "condition":
-                    label = _text(doc, (*kp, "label"), spec.get("label"), f"label of condition '{key}'", True)
-                tree = self.expr((*kp, "expr"), spec["expr"], f"{kind} '{key}'")
-                raw_nodes[key] = dict(kind=kind, keypath=(*kp, "expr"), deps=column_names(tree), expr=tree,
-                                      label=label, description=_text(doc, (*kp, "description"), spec.get("description"), "description"))  # fmt: skip
-        unused = set(self.overrides) - self.used_overrides
-        prefix = f"{self.name}."
-        for key in sorted(unused):
-            if key.startswith(prefix):
-                raise RuleError(doc.path, None, f"override '{key}' names a parameter this rule set does not use")
+        return raw_nodes
 
-        known = set(inputs) | {AS_OF} | set(raw_nodes)
+    def expressions(self, section: str, kind: str, specs: Any) -> dict[str, dict]:
+        """``derived`` or ``conditions``: name -> SQL expression (a condition also has a label)."""
+        doc = self.doc
+        raw_nodes: dict[str, dict] = {}
+        for key, spec in _mapping(doc, (section,), specs, section).items():
+            kp = (section, key)
+            _check_name(doc, kp, key, kind, self.taken)
+            if isinstance(spec, str):
+                spec = {"expr": spec}
+            if not isinstance(spec, dict) or "expr" not in spec:
+                raise doc.error(kp, f"{kind} '{key}' needs 'expr'")
+            extra = set(spec) - {"expr", "label", "description", "reference", "type"}
+            if extra:
+                raise doc.error(kp, f"unknown key {sorted(extra)[0]!r} in {kind} '{key}'")
+            label = ""
+            if kind == "condition":
+                label = _text(doc, (*kp, "label"), spec.get("label"), f"label of condition '{key}'", True)
+            tree = self.expr((*kp, "expr"), spec["expr"], f"{kind} '{key}'")
+            raw_nodes[key] = dict(kind=kind, keypath=(*kp, "expr"), deps=column_names(tree), expr=tree,
+                                  label=label, description=_text(doc, (*kp, "description"), spec.get("description"), "description"))  # fmt: skip
+        return raw_nodes
+
+    def check_overrides_used(self) -> None:
+        """A what-if override of this rule set's own parameters must name one it uses."""
+        prefix = f"{self.name}."
+        for key in sorted(set(self.overrides) - self.used_overrides):
+            if key.startswith(prefix):
+                raise RuleError(self.doc.path, None, f"override '{key}' names a parameter this rule set does not use")
+
+    def check_dependencies(self, raw_nodes: dict[str, dict], known: set[str]) -> None:
         for key, spec in raw_nodes.items():
             for dep in spec["deps"]:
                 if dep not in known:
                     kp = spec["keypath"]
                     if spec["kind"] == "parameter":
                         kp = (*kp, "at") if spec["at"] is not None and dep in column_names(spec["at"]) else (*kp, "region")
-                    raise doc.error(kp, f"unknown column '{dep}' in {spec['kind']} '{key}'", dep)
-        order = self.toposort(raw_nodes)
+                    raise self.doc.error(kp, f"unknown column '{dep}' in {spec['kind']} '{key}'", dep)
 
-        outcomes: dict[str, Outcome] = {}
+    def outcomes(self, section: Any, inputs: dict[str, str], raw_nodes: dict[str, dict],
+                 known: set[str]) -> dict[str, Outcome]:
+        """``outcomes``: bundle item -> routes (first ``when`` that holds) and amount."""
         out_cols = set(inputs) | {f"cond_{k}" for k, v in raw_nodes.items() if v["kind"] == "condition"}
         out_cols |= {k for k, v in raw_nodes.items() if v["kind"] == "derived"}
-        for key, spec in _mapping(doc, ("outcomes",), data.get("outcomes"), "outcomes").items():
-            kp = ("outcomes", key)
-            if not isinstance(key, str) or not _NAME.match(key):
-                raise doc.error(kp, f"invalid outcome name {key!r}")
-            for col in (f"{key}_route", f"{key}_amount"):
-                if col in out_cols:
-                    raise doc.error(kp, f"outcome '{key}' column '{col}' clashes with another column")
-                out_cols.add(col)
-            if not isinstance(spec, dict):
-                raise doc.error(kp, f"outcome '{key}' must be a mapping")
-            extra = set(spec) - {"description", "reference", "route", "amount", "department"}
-            if extra:
-                raise doc.error(kp, f"unknown key {sorted(extra)[0]!r} in outcome '{key}'")
-            route_spec = spec.get("route")
-            if isinstance(route_spec, str):
-                route_spec = [{"route": route_spec}]
-            if not isinstance(route_spec, list) or not route_spec:
-                raise doc.error(kp, f"outcome '{key}' needs 'route': a route or a list of {{when, route}}")
-            routes: list[tuple[exp.Expression, str]] = []
-            default = "no_action"
-            for i, r in enumerate(route_spec):
-                rkp = (*kp, "route", i)
-                if not isinstance(r, dict) or r.get("route") not in ROUTES or set(r) - {"when", "route"}:
-                    raise doc.error(rkp, f"outcome '{key}': each route needs 'route' in {', '.join(ROUTES)} and optional 'when'")
-                if "when" not in r:
-                    if i != len(route_spec) - 1:
-                        raise doc.error(rkp, f"outcome '{key}': a route without 'when' must come last")
-                    default = r["route"]
-                    continue
-                tree = self.expr((*rkp, "when"), r["when"], f"outcome '{key}'")
-                self.check_known(tree, known, (*rkp, "when"), f"outcome '{key}'")
-                routes.append((tree, r["route"]))
-            amount = None
-            if spec.get("amount") is not None:
-                amount = self.expr((*kp, "amount"), spec["amount"], f"outcome '{key}'")
-                self.check_known(amount, known, (*kp, "amount"), f"outcome '{key}'")
-            outcomes[key] = Outcome(key, _text(doc, (*kp, "description"), spec.get("description"), "description"),
-                                    tuple(routes), default, amount)  # fmt: skip
+        outcomes: dict[str, Outcome] = {}
+        for key, spec in _mapping(self.doc, ("outcomes",), section, "outcomes").items():
+            outcomes[key] = self.outcome(key, spec, known, out_cols)
         if not outcomes:
-            raise doc.error(("outcomes",), "a rule set needs at least one outcome")
+            raise self.doc.error(("outcomes",), "a rule set needs at least one outcome")
+        return outcomes
 
-        nodes = self.typecheck(inputs, raw_nodes, order, outcomes)
-        rs = RuleSet(self.name, doc.path, description, reference, inputs, nodes, outcomes,
-                     overrides={k: self.overrides[k] for k in sorted(self.used_overrides)})  # fmt: skip
-        rs.version = _version(rs)
-        return rs
+    def outcome(self, key: Any, spec: Any, known: set[str], out_cols: set[str]) -> Outcome:
+        doc, kp = self.doc, ("outcomes", key)
+        if not isinstance(key, str) or not _NAME.match(key):
+            raise doc.error(kp, f"invalid outcome name {key!r}")
+        for col in (f"{key}_route", f"{key}_amount"):
+            if col in out_cols:
+                raise doc.error(kp, f"outcome '{key}' column '{col}' clashes with another column")
+            out_cols.add(col)
+        if not isinstance(spec, dict):
+            raise doc.error(kp, f"outcome '{key}' must be a mapping")
+        extra = set(spec) - {"description", "reference", "route", "amount", "department"}
+        if extra:
+            raise doc.error(kp, f"unknown key {sorted(extra)[0]!r} in outcome '{key}'")
+        routes, default = self.routes(key, spec.get("route"), known)
+        amount = None
+        if spec.get("amount") is not None:
+            amount = self.expr((*kp, "amount"), spec["amount"], f"outcome '{key}'")
+            self.check_known(amount, known, (*kp, "amount"), f"outcome '{key}'")
+        return Outcome(key, _text(doc, (*kp, "description"), spec.get("description"), "description"),
+                       tuple(routes), default, amount)  # fmt: skip
+
+    def routes(self, key: str, route_spec: Any, known: set[str]) -> tuple[list[tuple[exp.Expression, str]], str]:
+        """An outcome's ``route``: one route, or ``{when, route}`` pairs ending in a default without ``when``."""
+        kp = ("outcomes", key)
+        if isinstance(route_spec, str):
+            route_spec = [{"route": route_spec}]
+        if not isinstance(route_spec, list) or not route_spec:
+            raise self.doc.error(kp, f"outcome '{key}' needs 'route': a route or a list of {{when, route}}")
+        routes: list[tuple[exp.Expression, str]] = []
+        default = "no_action"
+        for i, r in enumerate(route_spec):
+            rkp = (*kp, "route", i)
+            if not isinstance(r, dict) or r.get("route") not in ROUTES or set(r) - {"when", "route"}:
+                raise self.doc.error(rkp, f"outcome '{key}': each route needs 'route' in {', '.join(ROUTES)} and optional 'when'")
+            if "when" not in r:
+                if i != len(route_spec) - 1:
+                    raise self.doc.error(rkp, f"outcome '{key}': a route without 'when' must come last")
+                default = r["route"]
+                continue
+            tree = self.expr((*rkp, "when"), r["when"], f"outcome '{key}'")
+            self.check_known(tree, known, (*rkp, "when"), f"outcome '{key}'")
+            routes.append((tree, r["route"]))
+        return routes, default
 
     def check_known(self, tree: exp.Expression, known: set[str], kp: tuple, what: str) -> None:
         for dep in column_names(tree):
@@ -423,4 +464,9 @@ def load_ruleset(name: str, *, rules_dir: Path, overrides: dict[str, Scalar] | N
         sql_literal(value, "DOUBLE")  # reject non-scalars early
         if not isinstance(value, bool | int | float | str | dt.date | None):
             raise RuleError(path, None, f"override value {value!r} must be a scalar")
-    return _Builder(name, load_yaml(path), rules_dir, overrides).build()
+    return load_file(name, path, rules_dir=rules_dir, overrides=overrides)
+
+
+def load_file(name: str, path: Path, *, rules_dir: Path, overrides: dict[str, Scalar]) -> RuleSet:
+    """Load rule set ``name`` from ``path`` (a frozen version's copy, say); parameters come from ``rules_dir``."""
+    return _Builder(name, load_yaml(path), Path(rules_dir), overrides).build()
