@@ -1,3 +1,3 @@
-from wugan.cli import app
+from wugan.cli.main import app
 
 app(prog_name="wugan")

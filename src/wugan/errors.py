@@ -76,8 +76,8 @@ class RuleError(ConfigError):
 
     hint = "fix the file; `wugan rules test` checks every rule set"
 
-    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
-        super().__init__(message, path=path, line=line)
+    def __init__(self, path: Path | str, line: int | None, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, path=path, line=line, hint=hint)
 
 
 class ExpressionError(ConfigError):

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from tests.factories import START
 from wugan import lake
 from wugan.backtest import backtest, truth_labels
-from wugan.cli import app
+from wugan.cli.main import app
 from wugan.rules import load_ruleset
 
 YEAR_START, YEAR_END = dt.date(2024, 3, 1), dt.date(2025, 2, 28)

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from wugan.cli.rules import app
 from wugan.rules import RuleError, load_parameter, load_ruleset
-from wugan.rules.cli import app
 from wugan.rules.testing import run_tests
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"

@@ -458,7 +458,7 @@ def load_ruleset(name: str, *, rules_dir: Path, overrides: dict[str, Scalar] | N
         raise RuleError(rules_dir, None, f"invalid rule set name {name!r}")
     path = rules_dir / f"{name}.yaml"
     if not path.is_file():
-        raise RuleError(path, None, f"unknown rule set '{name}'")
+        raise RuleError(path, None, f"unknown rule set '{name}'", hint="`wugan rules list` names the rule sets")
     overrides = dict(overrides or {})
     for value in overrides.values():
         sql_literal(value, "DOUBLE")  # reject non-scalars early

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from wugan.cli.options import Home
 from wugan.settings import get_settings
 
 app = typer.Typer(help="The hardship visit model: train, evaluate, promote.", no_args_is_help=True)
 console = Console()
 
-Home = Annotated[Path | None, typer.Option("--home", envvar="WUGAN_HOME", help="data home")]
 Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])]
 
 

@@ -1,18 +1,51 @@
-"""Synthetic-city commands that stand in for people: ``wugan simulate-visits``."""
+"""The synthetic city's commands: ``wugan synth`` writes it, ``wugan simulate-visits`` stands in for people."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
+from wugan.cli.options import Home, progress
 from wugan.settings import get_settings
 
-app = typer.Typer(help="Simulate what people would do on the synthetic city.")
+app = typer.Typer(help="The synthetic city: write it, simulate what people would do.")
+console = Console()
 
-Home = Annotated[Path | None, typer.Option("--home", envvar="WUGAN_HOME", help="data home")]
+
+@app.command("synth")
+def synth_cmd(
+    persons: Annotated[int, typer.Option(help="persons in the city")] = 50_000,
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same files")] = 1,
+    start: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="first delivery day")] = dt.datetime(2025, 3, 1),
+    days: Annotated[int, typer.Option(help="days of daily feeds")] = 30,
+    corrupt: Annotated[float, typer.Option(help="share of rows given one fault each")] = 0.0,
+    home: Home = None,
+) -> None:
+    """Write a synthetic city into inbox/ as its departments would deliver it."""
+    from wugan.synth import generate
+
+    settings = get_settings(home)
+    with progress(console) as bar:
+        task = bar.add_task("synth", total=persons)
+
+        def advance(stage: str, n: int) -> None:
+            bar.update(task, description=f"synth: {stage}", advance=n if stage == "persons" else 0)
+
+        summary = generate(
+            inbox=settings.inbox, truth=settings.truth, persons=persons, seed=seed, start=start.date(),
+            days=days, corrupt=corrupt, progress=advance,
+        )
+        bar.update(task, completed=persons)
+    table = Table("table", "rows", title=f"synthetic city in {settings.inbox}")
+    for name, rows in summary.rows.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    if summary.corruptions:
+        console.print("injected faults: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.corruptions.items())))
 
 
 @app.command("simulate-visits")

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from wugan.cli.options import Home
+
 app = typer.Typer(help="web app: serve it, manage its users", no_args_is_help=True)
 users = typer.Typer(help="web accounts", no_args_is_help=True)
 app.add_typer(users, name="users")
-
-Home = Annotated[
-    Path | None,
-    typer.Option("--home", envvar="WUGAN_HOME", help="data home (lake/, cases.db)"),
-]
 
 
 @app.command()

@@ -1,73 +1,56 @@
-"""The ``wugan`` command: the same functions the Airflow DAGs call, for a terminal."""
+"""The ``wugan`` command: the same functions the Airflow DAGs call, for a terminal.
+
+A ``WuganError`` (a bad rule file, a wrong option, too few labelled visits) is
+printed as one line and the command exits 2; any other exception is a bug and
+shows its traceback.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from wugan.settings import Settings, get_settings
+from wugan.cli.options import Home, progress
+from wugan.errors import WuganError
+from wugan.settings import get_settings
 
-app = typer.Typer(help="wugan 无感: sense life events in shared data and get the services done.", no_args_is_help=True)
+__all__ = ["app", "error_line"]
+
+USER_ERROR = 2  # exit status of a WuganError (1 stays for a failed check, e.g. a rule test)
+
+
+def error_line(exc: WuganError) -> str:
+    """One line: where and why, then what to do."""
+    text = " ".join(str(exc).splitlines())
+    return f"error: {text}" + (f" — {exc.hint}" if exc.hint else "")
+
+
+class WuganGroup(TyperGroup):
+    """The command group that turns a ``WuganError`` from any subcommand into one line on stderr."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WuganError as exc:
+            typer.echo(error_line(exc), err=True)
+            raise typer.Exit(USER_ERROR) from None
+
+
+app = typer.Typer(cls=WuganGroup, help="wugan 无感: sense life events in shared data and get the services done.",
+                  no_args_is_help=True)
 console = Console()
-
-Home = Annotated[
-    Path | None,
-    typer.Option("--home", envvar="WUGAN_HOME", help="data home (inbox/, lake/, lake.duckdb, cases.db)"),
-]
-
-
-def _settings(home: Path | None) -> Settings:
-    return get_settings(home)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    )
 
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress lines")] = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-
-
-@app.command()
-def synth(
-    persons: Annotated[int, typer.Option(help="persons in the city")] = 50_000,
-    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same files")] = 1,
-    start: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="first delivery day")] = dt.datetime(2025, 3, 1),
-    days: Annotated[int, typer.Option(help="days of daily feeds")] = 30,
-    corrupt: Annotated[float, typer.Option(help="share of rows given one fault each")] = 0.0,
-    home: Home = None,
-) -> None:
-    """Write a synthetic city into inbox/ as its departments would deliver it."""
-    from wugan.synth import generate
-
-    settings = _settings(home)
-    with _progress() as bar:
-        task = bar.add_task("synth", total=persons)
-
-        def advance(stage: str, n: int) -> None:
-            bar.update(task, description=f"synth: {stage}", advance=n if stage == "persons" else 0)
-
-        summary = generate(
-            inbox=settings.inbox, truth=settings.truth, persons=persons, seed=seed, start=start.date(),
-            days=days, corrupt=corrupt, progress=advance,
-        )
-        bar.update(task, completed=persons)
-    table = Table("table", "rows", title=f"synthetic city in {settings.inbox}")
-    for name, rows in summary.rows.items():
-        table.add_row(name, f"{rows:,}")
-    console.print(table)
-    if summary.corruptions:
-        console.print("injected faults: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.corruptions.items())))
 
 
 @app.command()
@@ -79,9 +62,9 @@ def ingest(
     from wugan.lake.ingest import deliveries
     from wugan.lake.ingest import ingest as run_ingest
 
-    settings = _settings(home)
+    settings = get_settings(home)
     limit = until.date() if until else None
-    with _progress() as bar:
+    with progress(console) as bar:
         task = bar.add_task("ingest", total=len(deliveries(settings.inbox, until=limit)))
         report = run_ingest(settings, until=limit, progress=lambda d: bar.update(task, advance=1, description=f"ingest {d.table}"))
     print_ingest(report)
@@ -141,8 +124,8 @@ def run(
     from wugan.pipeline import run as run_pipeline
     from wugan.pipeline import summary
 
-    settings = _settings(home)
-    with _progress() as bar:
+    settings = get_settings(home)
+    with progress(console) as bar:
         task = bar.add_task("run", total=days)
 
         def advance(report) -> None:
@@ -164,15 +147,15 @@ def print_summary(counts: dict) -> None:
 
 
 def _mount() -> None:
-    from wugan.rules.cli import app as rules_app
+    from wugan.cli.rules import app as rules_app
     from wugan.scoring.cli import app as model_app
-    from wugan.synth.cli import app as simulate_app
+    from wugan.synth.cli import app as synth_app
     from wugan.web.cli import app as web_app
 
-    app.add_typer(rules_app, name="rules", help="rule sets: test, evaluate, backtest, versions")
+    app.add_typer(synth_app)  # synth, simulate-visits (the synthetic city)
+    app.add_typer(rules_app, name="rules", help="rule sets: test, evaluate, backtest, versions, release held approvals")
     app.add_typer(model_app, name="model", help="the hardship model: train, evaluate, promote")
-    app.add_typer(simulate_app, name="")  # simulate-visits (synthetic city only)
-    app.add_typer(web_app, name="")  # serve, users
+    app.add_typer(web_app)  # serve, users
 
 
 _mount()

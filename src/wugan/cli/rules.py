@@ -1,4 +1,8 @@
-"""``wugan rules``: test, evaluate, list and show rule sets from the command line."""
+"""``wugan rules``: test, evaluate, list, show and backtest rule sets; release what the guardrails hold.
+
+The rule engine (``wugan.rules``) knows neither the case store nor the
+pipeline; these commands bring them together for a terminal.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from wugan.errors import RuleError
+from wugan.cli.options import Home
+from wugan.errors import InputError
 from wugan.rules.loader import load_all, load_ruleset
 from wugan.rules.testing import run_tests
+from wugan.settings import get_settings
 
 app = typer.Typer(help="Rule sets: test them, evaluate a table against one, list and show them.", no_args_is_help=True)
 
@@ -21,11 +27,7 @@ RulesDir = Annotated[Path | None, typer.Option("--rules-dir", help="rules direct
 
 
 def _rules_dir(rules_dir: Path | None) -> Path:
-    if rules_dir is not None:
-        return rules_dir
-    from wugan.settings import get_settings
-
-    return get_settings().rules_dir
+    return rules_dir if rules_dir is not None else get_settings().rules_dir
 
 
 def _console() -> Console:
@@ -84,11 +86,7 @@ def eval_cmd(
     rules_dir: RulesDir = None,
 ) -> None:
     """Evaluate a table against a rule set and write inputs plus results."""
-    try:
-        rs = load_ruleset(ruleset, rules_dir=_rules_dir(rules_dir), overrides=_parse_overrides(set_ or []))
-    except RuleError as e:
-        _console().print(f"[red]{e}[/]")
-        raise typer.Exit(2) from None
+    rs = load_ruleset(ruleset, rules_dir=_rules_dir(rules_dir), overrides=_parse_overrides(set_ or []))
     suffix_in, suffix_out = input.suffix.lower(), output.suffix.lower()
     readers = {".csv": "read_csv", ".parquet": "read_parquet"}
     if suffix_in not in readers or suffix_out not in readers:
@@ -101,9 +99,8 @@ def eval_cmd(
         path_out = str(output).replace("'", "''")
         con.execute(f"COPY ({rel.sql_query()}) TO '{path_out}' (FORMAT {fmt})")
         n = con.execute(f"SELECT count(*) FROM {readers[suffix_out]}('{path_out}')").fetchall()[0][0]
-    except (RuleError, duckdb.Error) as e:
-        _console().print(f"[red]{e}[/]")
-        raise typer.Exit(2) from None
+    except duckdb.Error as e:
+        raise InputError(f"{input}: {str(e).splitlines()[0]}") from None
     _console().print(f"{n} rows -> {output} ({rs.name} {rs.version})")
 
 
@@ -124,7 +121,7 @@ def show_cmd(
 ) -> None:
     """Parameters in force on a date (default values; regional overrides listed)."""
     rs = load_ruleset(ruleset, rules_dir=_rules_dir(rules_dir))
-    day = dt.date.fromisoformat(as_of)
+    day = _date_opt(as_of)
     con = _console()
     con.print(f"{rs.name} {rs.version} as of {day.isoformat()}\n{rs.description}")
     table = Table("name", "parameter", "value", "unit", "regional overrides", "reference")
@@ -171,30 +168,25 @@ def backtest_cmd(
     set_: Annotated[list[str] | None, typer.Option("--set", help="what-if override PARAM=VALUE")] = None,
     compare: Annotated[bool, typer.Option("--compare", help="who changes route against the version in force")] = False,
     output: Annotated[Path | None, typer.Option("--output", help="weekly table, .parquet or .csv")] = None,
-    home: Annotated[Path | None, typer.Option("--home", help="data home (default: WUGAN_HOME)")] = None,
+    home: Home = None,
     rules_dir: RulesDir = None,
 ) -> None:
     """Replay detection and assessment over the lake's history; writes no case."""
     from wugan import lake
     from wugan.backtest import backtest, event_type_of, store_labels, truth_labels, weekly_table
     from wugan.rules.lifecycle import live_on, load_version
-    from wugan.settings import get_settings
 
     settings = get_settings(home)
     folder = _rules_dir(rules_dir)
     first, last = _date_opt(start), _date_opt(end)
     if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
         raise typer.BadParameter("--output must end in .csv or .parquet")
-    try:
-        rs = load_ruleset(ruleset, rules_dir=folder, overrides=_parse_overrides(set_ or []))
-        base = None
-        if compare:
-            version = live_on(ruleset, last, rules_dir=folder)
-            base = load_version(version, rules_dir=folder) if version else load_ruleset(ruleset, rules_dir=folder)
-        event_type = event_type_of(ruleset)
-    except (RuleError, ValueError) as e:
-        _console().print(f"[red]{e}[/]")
-        raise typer.Exit(2) from None
+    rs = load_ruleset(ruleset, rules_dir=folder, overrides=_parse_overrides(set_ or []))
+    base = None
+    if compare:
+        version = live_on(ruleset, last, rules_dir=folder)
+        base = load_version(version, rules_dir=folder) if version else load_ruleset(ruleset, rules_dir=folder)
+    event_type = event_type_of(ruleset)
     labels = truth_labels(settings.home) if event_type == "medical_hardship" else None
     if labels is None and Path(str(settings.case_store_url).removeprefix("sqlite:///")).exists():
         labels = store_labels(settings.case_store_url, event_type=event_type)
@@ -266,18 +258,14 @@ def release_cmd(
     ruleset: Annotated[str, typer.Argument(help="rule set whose held instant approvals to release")],
     actor: Annotated[str, typer.Option("--actor", help="who releases (recorded in the audit log)")],
     reject: Annotated[str | None, typer.Option("--reject", help="reject them instead, with this reason")] = None,
-    home: Annotated[Path | None, typer.Option("--home", help="data home (default: WUGAN_HOME)")] = None,
+    home: Home = None,
 ) -> None:
     """Release (or reject) every decision the guardrails hold for a rule set."""
-    import datetime
-
-    from wugan.cases.db import session_scope
+    from wugan.cases.db import ensure_store, session_scope
     from wugan.cases.guardrails import reject_held, release_held
-    from wugan.pipeline import ensure_store
-    from wugan.settings import get_settings
 
     settings = get_settings(home)
-    at = datetime.datetime.now().replace(microsecond=0)
+    at = dt.datetime.now().replace(microsecond=0)
     with session_scope(ensure_store(settings.case_store_url)) as session:
         if reject is not None:
             done = reject_held(session, ruleset=ruleset, reason=reject, actor=actor, at=at)
