@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` and `make test`.
+# The two commands of the README: `make demo` and `make test` (which runs `make lint` first).
 # Both create .venv and install the locked dependency set into it themselves.
 
 PYTHON ?= python3
@@ -34,12 +34,14 @@ demo: $(STAMP)
 	@echo "  the web app:    $(BIN)/wugan serve --home $(HOME_DIR) --today $$($(BIN)/python -c 'import datetime as d; print(d.date.fromisoformat("$(DEMO_START)") + d.timedelta(days=$(DEMO_DAYS) - 1))')"
 	@echo "                  then open http://127.0.0.1:8000 and log in with a demo login above"
 
-test: $(STAMP)
+test: lint
 	$(BIN)/wugan rules test
 	$(BIN)/pytest -q
 
+# ruff (with the complexity limit, C90) and the import contracts in pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check src tests dags bench
+	$(BIN)/lint-imports --no-cache --no-logo
 
 # Re-lock after changing dependencies in pyproject.toml.
 lock: $(STAMP)
