@@ -614,7 +614,7 @@ def overdue_for(session: Session, *, user: User, settings: Settings, today: dt.d
 # ---------------------------------------------------------------- analyst
 
 
-def analytics(session: Session, *, settings: Settings, secret: str, today: dt.date) -> AnalyticsView:
+def analytics(session: Session, *, settings: Settings, pseudonym_key: str, today: dt.date) -> AnalyticsView:
     """Volumes, rule versions, workload and visit outcomes: aggregates and keyed pseudonyms only."""
     per_day = session.execute(
         select(Decision.decided_on, Decision.event_type, Decision.route, func.count())
@@ -661,7 +661,7 @@ def analytics(session: Session, *, settings: Settings, secret: str, today: dt.da
         )
     ]
     recent = [
-        PseudonymousDecision(pseudonym=pseudonym(secret, person_id), event_type=d.event_type, route=d.route,
+        PseudonymousDecision(pseudonym=pseudonym(pseudonym_key, person_id), event_type=d.event_type, route=d.route,
                              ruleset=d.ruleset, ruleset_version=d.ruleset_version, score=d.score,
                              decided_on=d.decided_on, review=d.review)
         for d, person_id in session.execute(

@@ -42,7 +42,8 @@ def _redact(value: object) -> str:
 templates.env.filters.update(money=_money, cndate=_date, redact=_redact)
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, status_code: int = 200, headers: dict[str, str] | None = None,
+           **context: Any) -> HTMLResponse:
     user = getattr(request.state, "user", None)
     context |= {
         "user": user,
@@ -51,4 +52,4 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "message": request.query_params.get("msg", ""),
         "error": request.query_params.get("err", ""),
     }
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)

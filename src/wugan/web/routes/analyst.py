@@ -19,6 +19,6 @@ router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 @router.get("/analytics")
 def analytics_page(request: Request, user: User = Depends(require_role("analyst")),
                    db: Session = Depends(get_db)) -> Response:
-    view = analytics(db, settings=request.app.state.settings, secret=request.app.state.secret, today=today(request))
+    view = analytics(db, settings=request.app.state.settings, pseudonym_key=request.app.state.pseudonym_key, today=today(request))
     event_types = sorted({r.event_type for r in view.volumes})
     return render(request, "analyst/analytics.html", view=view, event_types=event_types)

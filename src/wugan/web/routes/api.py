@@ -184,5 +184,5 @@ def overdue(request: Request, user: User = Depends(reviewer_only), db: Session =
 @router.get("/analytics", response_model=q.AnalyticsView)
 def analytics(request: Request, user: User = Depends(analyst_only), db: Session = Depends(get_db)):
     """Aggregates and keyed pseudonyms only: no names, no ID numbers."""
-    return q.analytics(db, settings=request.app.state.settings, secret=request.app.state.secret,
+    return q.analytics(db, settings=request.app.state.settings, pseudonym_key=request.app.state.pseudonym_key,
                        today=today(request))
