@@ -114,12 +114,6 @@ def test_a_recreated_user_does_not_inherit_old_cookies(app, world):
     assert _replay(app, stolen) == 401
 
 
-def test_user_ids_are_random(world):
-    with session_scope(world.settings.case_store_url) as s:
-        ids = {u.id for u in s.query(User)}
-    assert len(ids) == 6 and all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
-
-
 # ---------------------------------------------------------------- 2. throttling and one-time form tokens
 
 

@@ -21,7 +21,9 @@ from wugan.cases.workflow import (
     start_item,
 )
 from wugan.cases.workflow import record_visit as _record_visit
+from wugan.ids import redact
 from wugan.web import queries as q
+from wugan.web.access import record_access
 from wugan.web.auth import check_csrf, current_user, require_role
 from wugan.web.deps import get_db
 from wugan.web.routes.common import actor, now, today
@@ -81,6 +83,7 @@ def me(request: Request, user: User = Depends(current_user)) -> Me:
 @router.get("/tasks", response_model=TaskList)
 def tasks(request: Request, user: User = Depends(assistant_only), db: Session = Depends(get_db)) -> TaskList:
     open_tasks, done = q.tasks_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    record_access(request, db, user, [open_tasks, done])
     return TaskList(open=open_tasks, done=done)
 
 
@@ -90,6 +93,7 @@ def task(task_id: str, request: Request, user: User = Depends(assistant_only),
     view = q.task_for(db, user=user, settings=request.app.state.settings, task_id=task_id, today=today(request))
     if view is None:
         raise HTTPException(404, "task not found")
+    record_access(request, db, user, view)
     return view
 
 
@@ -100,19 +104,23 @@ def visit(task_id: str, body: VisitIn, request: Request, user: User = Depends(as
     if q.task_for(db, user=user, settings=settings, task_id=task_id, today=today(request)) is None:
         raise HTTPException(404, "task not found")
     try:
-        case = _record_visit(db, task_id=task_id, outcome=body.outcome, notes=body.notes.strip(), actor=actor(user),
+        case = _record_visit(db, task_id=task_id, outcome=body.outcome, notes=redact(body.notes.strip()) or "",
+                             actor=actor(user),
                              at=now(request))
     except WorkflowError as exc:
         raise _conflict(exc) from exc
     db.commit()
     view = q.task_for(db, user=user, settings=settings, task_id=task_id, today=today(request))
     assert view is not None
+    record_access(request, db, user, view)
     return VisitOut(task=view, case_id=case.id if case else None)
 
 
 @router.get("/reviews", response_model=list[q.ReviewView])
 def reviews(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)):
-    return q.reviews_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    views = q.reviews_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    record_access(request, db, user, views)
+    return views
 
 
 @router.post("/reviews/{decision_id}", response_model=q.ExplanationView)
@@ -122,7 +130,8 @@ def review(decision_id: str, body: ReviewIn, request: Request, user: User = Depe
     if q.review_for(db, user=user, settings=settings, decision_id=decision_id, today=today(request)) is None:
         raise HTTPException(404, "decision not found")
     try:
-        decision = review_decision(db, decision_id=decision_id, verdict=body.verdict, reason=body.reason.strip(),
+        decision = review_decision(db, decision_id=decision_id, verdict=body.verdict,
+                                   reason=redact(body.reason.strip()) or "",
                                    actor=actor(user), at=now(request))
     except WorkflowError as exc:
         raise _conflict(exc) from exc
@@ -133,7 +142,9 @@ def review(decision_id: str, body: ReviewIn, request: Request, user: User = Depe
 @router.get("/cases", response_model=list[q.CaseView])
 def cases(request: Request, status: Literal["open", "closed"] = "open", user: User = Depends(reviewer_only),
           db: Session = Depends(get_db)):
-    return q.cases_for(db, user=user, settings=request.app.state.settings, today=today(request), status=status)
+    views = q.cases_for(db, user=user, settings=request.app.state.settings, today=today(request), status=status)
+    record_access(request, db, user, views)
+    return views
 
 
 @router.get("/cases/{case_id}", response_model=q.CaseView)
@@ -141,13 +152,16 @@ def case(case_id: str, request: Request, user: User = Depends(reviewer_only), db
     view = q.case_for(db, user=user, settings=request.app.state.settings, case_id=case_id, today=today(request))
     if view is None:
         raise HTTPException(404, "case not found")
+    record_access(request, db, user, view)
     return view
 
 
 @router.get("/items", response_model=list[q.ItemView])
 def items(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)):
     """Ready and in-progress items of my departments."""
-    return q.work_items_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    views = q.work_items_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    record_access(request, db, user, views)
+    return views
 
 
 @router.post("/items/{item_id}", response_model=q.ItemView)
@@ -163,11 +177,12 @@ def item_action(item_id: str, body: ItemActionIn, request: Request, user: User =
         elif body.action == "complete":
             if not body.result.strip():
                 raise HTTPException(422, "complete needs a result")
-            item = complete_item(db, item_id=item_id, result={"certificate": body.result.strip()}, actor=who, at=at)
+            item = complete_item(db, item_id=item_id, result={"certificate": redact(body.result.strip())}, actor=who,
+                                 at=at)
         else:
             if not body.reason.strip():
                 raise HTTPException(422, "reject needs a reason")
-            item = reject_item(db, item_id=item_id, reason=body.reason.strip(), actor=who, at=at)
+            item = reject_item(db, item_id=item_id, reason=redact(body.reason.strip()) or "", actor=who, at=at)
     except WorkflowError as exc:
         raise _conflict(exc) from exc
     db.commit()
@@ -178,7 +193,9 @@ def item_action(item_id: str, body: ItemActionIn, request: Request, user: User =
 
 @router.get("/overdue", response_model=q.OverdueView)
 def overdue(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)):
-    return q.overdue_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    view = q.overdue_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    record_access(request, db, user, view)
+    return view
 
 
 @router.get("/analytics", response_model=q.AnalyticsView)
