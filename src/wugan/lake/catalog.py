@@ -78,8 +78,13 @@ def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> duckdb.DuckDBPyC
 
 
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the lake's views: no file lock, so readers never block each other."""
-    return attach_views(duckdb.connect(), settings.lake)
+    """An in-memory DuckDB with the lake's views: no file lock, so readers never block each other.
+
+    Rules are evaluated on it, so it is sandboxed: it reads the lake and nothing else.
+    """
+    from wugan.rules.sandbox import connect as sandboxed
+
+    return attach_views(sandboxed(readable=[settings.lake]), settings.lake)
 
 
 @contextmanager
