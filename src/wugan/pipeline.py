@@ -152,7 +152,7 @@ def stage_notify(settings: Settings, *, day: dt.date, sender: str | None = None)
     url = ensure_store(settings.case_store_url)
     with session_scope(url) as session:
         rendered = render_outbox(session, settings=settings, day=day)
-    report = drain(url, sender_for(sender, home=settings.home), at=dt.datetime.combine(day, dt.time(23, 59)))
+    report = drain(url, sender_for(sender, home=settings.home, env=settings.env), at=dt.datetime.combine(day, dt.time(23, 59)))
     report.rendered = rendered
     return report
 
