@@ -6,7 +6,7 @@ POST requests need the session's CSRF token in the ``X-CSRF-Token`` header
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
@@ -28,7 +28,22 @@ from wugan.web.auth import check_csrf, current_user, require_role
 from wugan.web.deps import get_db
 from wugan.web.routes.common import actor, now, today
 
-router = APIRouter(dependencies=[Depends(check_csrf)], tags=["api"])
+
+class Problem(BaseModel):
+    """An error: a sentence, or for invalid input the list of what is wrong where."""
+
+    detail: str | list[dict[str, Any]]
+
+
+def _documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    texts = {400: "请求正文不是有效的 JSON", 401: "未登录或会话已过期", 403: "该角色无权访问，或 CSRF 令牌缺失或错误",
+             404: "不存在，或不在您的村或部门范围内", 409: "当前状态不允许该操作", 422: "请求参数或正文有误"}
+    return {code: {"model": Problem, "description": texts[code]} for code in codes}
+
+
+router = APIRouter(dependencies=[Depends(check_csrf)], tags=["api"], responses=_documented(401, 403, 422))
+ONE = _documented(404)
+ACTION = _documented(400, 404, 409)
 assistant_only = require_role("assistant")
 reviewer_only = require_role("reviewer")
 analyst_only = require_role("analyst")
@@ -87,7 +102,7 @@ def tasks(request: Request, user: User = Depends(assistant_only), db: Session = 
     return TaskList(open=open_tasks, done=done)
 
 
-@router.get("/tasks/{task_id}", response_model=q.TaskView)
+@router.get("/tasks/{task_id}", response_model=q.TaskView, responses=ONE)
 def task(task_id: str, request: Request, user: User = Depends(assistant_only),
          db: Session = Depends(get_db)) -> q.TaskView:
     view = q.task_for(db, user=user, settings=request.app.state.settings, task_id=task_id, today=today(request))
@@ -97,7 +112,7 @@ def task(task_id: str, request: Request, user: User = Depends(assistant_only),
     return view
 
 
-@router.post("/tasks/{task_id}/visit", response_model=VisitOut)
+@router.post("/tasks/{task_id}/visit", response_model=VisitOut, responses=ACTION)
 def visit(task_id: str, body: VisitIn, request: Request, user: User = Depends(assistant_only),
           db: Session = Depends(get_db)) -> VisitOut:
     settings = request.app.state.settings
@@ -123,7 +138,7 @@ def reviews(request: Request, user: User = Depends(reviewer_only), db: Session =
     return views
 
 
-@router.post("/reviews/{decision_id}", response_model=q.ExplanationView)
+@router.post("/reviews/{decision_id}", response_model=q.ExplanationView, responses=ACTION)
 def review(decision_id: str, body: ReviewIn, request: Request, user: User = Depends(reviewer_only),
            db: Session = Depends(get_db)) -> q.ExplanationView:
     settings = request.app.state.settings
@@ -147,7 +162,7 @@ def cases(request: Request, status: Literal["open", "closed"] = "open", user: Us
     return views
 
 
-@router.get("/cases/{case_id}", response_model=q.CaseView)
+@router.get("/cases/{case_id}", response_model=q.CaseView, responses=ONE)
 def case(case_id: str, request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)):
     view = q.case_for(db, user=user, settings=request.app.state.settings, case_id=case_id, today=today(request))
     if view is None:
@@ -164,7 +179,7 @@ def items(request: Request, user: User = Depends(reviewer_only), db: Session = D
     return views
 
 
-@router.post("/items/{item_id}", response_model=q.ItemView)
+@router.post("/items/{item_id}", response_model=q.ItemView, responses=ACTION)
 def item_action(item_id: str, body: ItemActionIn, request: Request, user: User = Depends(reviewer_only),
                 db: Session = Depends(get_db)) -> q.ItemView:
     settings = request.app.state.settings
