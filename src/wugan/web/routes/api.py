@@ -1,4 +1,4 @@
-"""The JSON API (``/api``, OpenAPI at ``/docs``): the pages' data and actions, same session and scopes.
+"""The JSON API (``/api``; its OpenAPI schema at ``/openapi.json`` outside production): the pages' data and actions.
 
 POST requests need the session's CSRF token in the ``X-CSRF-Token`` header
 (``GET /api/me`` returns it).
