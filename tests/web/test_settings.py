@@ -58,6 +58,12 @@ def test_production_without_a_secret_refuses_to_serve(tmp_path):
         create_app(Settings(home=tmp_path, env="Production"))
 
 
+def test_production_without_a_pseudonym_key_refuses_to_serve(tmp_path):
+    """Analysts' pseudonyms need their own key: derived from nothing they would change at every restart."""
+    with pytest.raises(RuntimeError, match="WUGAN_PSEUDONYM_KEY"):
+        create_app(Settings(home=tmp_path, env="production", secret_key=STRONG))
+
+
 def test_production_serves_secure_cookies(world):
     settings = world.settings.model_copy(update={"env": "production", "secret_key": STRONG, "pseudonym_key": STRONG})
     app = create_app(settings, clock=fixed_clock)

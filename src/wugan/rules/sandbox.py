@@ -19,10 +19,13 @@ __all__ = ["connect", "is_sandboxed"]
 
 def connect(*, readable: Iterable[Path] = ()) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that can read only under ``readable`` (and registered frames)."""
-    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     directories = [str(Path(p).resolve()) + "/" for p in readable]
-    if directories:
-        con.execute("SET allowed_directories = ?", [directories])
+    if not directories:
+        return duckdb.connect(config=config | {"enable_external_access": False, "lock_configuration": True})
+    # DuckDB takes the allowed directories only while external access is still on: set them, then close it.
+    con = duckdb.connect(config=config)
+    con.execute("SET allowed_directories = ?", [directories])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
