@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.factories import write_lake
+from wugan.assess import Explanation
 from wugan.cases.db import migrate, session_scope
 from wugan.cases.models import Case, Decision, Event, Item, Task, make_id
 from wugan.ids import check_digit
 from wugan.settings import Settings
 from wugan.web.accounts import add_user
 
+REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 TODAY = dt.date(2025, 3, 12)  # a Wednesday
 WEEK = TODAY - dt.timedelta(days=TODAY.weekday())
 PASSWORD = "correct-horse-42"
@@ -73,14 +75,26 @@ def _event(session, key: str, event_type: str, person_id: str, village: str, **d
     return event
 
 
+def _labels(ruleset: str) -> dict[str, str]:
+    from wugan.rules.loader import load_ruleset
+
+    return load_ruleset(ruleset, rules_dir=REPO_RULES).labels
+
+
 def _decision(session, event: Event, route: str, ruleset: str, *, version: str = "a1b2c3d4", score: float | None = None,
               review: str | None = None, days_ago: int = 4, conditions=(), values=None, outcomes=None) -> Decision:
+    """A decision with the explanation ``assess`` writes (``assess.Explanation``), labels from the rule YAML."""
+    labels = _labels(ruleset)
+    explanation = Explanation(
+        conditions=[{"name": n, "label": lbl, "holds": r} for n, lbl, r in conditions],
+        values=[{"name": k, "label": labels.get(k, k), "value": v} for k, v in (values or {}).items()],
+        outcomes=[{"name": k, **o} for k, o in (outcomes or {}).items()],
+    )
     decision = Decision(
         id=make_id("decision", event.id), event_id=event.id, event_type=event.event_type, route=route,
         ruleset=ruleset, ruleset_version=version, model_version="hardship-2025.03" if score is not None else None,
         score=score, decided_on=TODAY - dt.timedelta(days=days_ago), review=review,
-        explanation={"conditions": [{"name": n, "label": lbl, "result": r} for n, lbl, r in conditions],
-                     "values": values or {}, "outcomes": outcomes or {}, "reference": ""},
+        explanation=explanation.model_dump(),
     )
     session.add(decision)
     session.flush()

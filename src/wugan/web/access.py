@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from wugan.cases.models import AccessLog
 from wugan.cases.users import User
-from wugan.web.queries import CaseView, ItemView, OverdueView, PersonView, ReviewView, TaskView
 from wugan.web.routes.common import actor, now
+from wugan.web.views import CaseView, ItemView, Page, PersonView, ReviewView, TaskView
 
 __all__ = ["record_access"]
 
 MEDICAL_EVENTS = {"medical_hardship"}
-_ENTITY = {TaskView: "task", CaseView: "case", ReviewView: "decision", ItemView: "item"}
+_ENTITY = ((TaskView, "task"), (CaseView, "case"), (ReviewView, "decision"), (ItemView, "item"))
 
 
 def _fields(person: PersonView, event_type: str | None) -> set[str]:
@@ -43,13 +43,12 @@ def _walk(view: object, found: dict[str, tuple[list[str], set[str]]]) -> None:
         for v in view:
             _walk(v, found)
         return
-    if isinstance(view, OverdueView):
-        _walk(view.items, found)
-        _walk(view.tasks, found)
+    if isinstance(view, Page):
+        _walk(view.rows, found)
         return
     if not isinstance(view, BaseModel):
         return
-    entity = _ENTITY.get(type(view))
+    entity = next((name for kind, name in _ENTITY if isinstance(view, kind)), None)
     person = getattr(view, "person", None)
     if entity and isinstance(person, PersonView):
         ids, fields = found[entity]

@@ -55,6 +55,9 @@ __all__ = [
     "check_csrf",
     "pseudonym",
     "utcnow",
+    "session_digest",
+    "StaleForm",
+    "PasswordChangeRequired",
 ]
 
 log = logging.getLogger(__name__)
@@ -154,8 +157,12 @@ class Signer:
         return token if isinstance(token, str) else None
 
 
-def _digest(token: str) -> str:
+def session_digest(token: str) -> str:
+    """The session row's id for a cookie's token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_digest = session_digest
 
 
 def open_session(db: Session, *, user: User, hours: float) -> tuple[str, str]:
@@ -188,6 +195,18 @@ class LoginRequired(Exception):
     """No valid session: HTML pages redirect to the login page, the API answers 401."""
 
 
+class PasswordChangeRequired(Exception):
+    """The user's password was reset by an admin: every page leads to choosing a new one first."""
+
+
+class StaleForm(Exception):
+    """A form whose CSRF token no longer matches the live session: shown again with what was typed."""
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        super().__init__("stale form")
+        self.fields = fields
+
+
 def session_token(request: Request) -> str | None:
     return request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
 
@@ -206,13 +225,29 @@ def web_session(request: Request, db: Session = Depends(get_db)) -> tuple[WebSes
     return row, user
 
 
-def current_user(request: Request, found: tuple[WebSession, User] | None = Depends(web_session)) -> User:
-    if found is None:
-        raise LoginRequired()
-    row, user = found
+def _navigation(request: Request) -> bool:
+    """A page the person asked for (not the API, not a service worker's background fetch)."""
+    return (request.method == "GET" and not request.url.path.startswith("/api")
+            and request.headers.get("sec-fetch-mode", "navigate") == "navigate")
+
+
+def _remember(request: Request, row: WebSession, user: User) -> None:
     request.state.user = Viewer(username=user.username, display_name=user.display_name, role=user.role,
                                 villages=tuple(user.villages or ()), departments=tuple(user.departments or ()))
     request.state.csrf = row.csrf
+
+
+def current_user(request: Request, found: tuple[WebSession, User] | None = Depends(web_session)) -> User:
+    """The logged-in user; the session's one-time message goes to the first page shown after it was set."""
+    if found is None:
+        raise LoginRequired()
+    row, user = found
+    _remember(request, row, user)
+    if row.flash and _navigation(request):
+        request.state.flash = dict(row.flash)
+        row.flash = None
+    if user.must_change_password and request.url.path not in ("/password", "/logout"):
+        raise PasswordChangeRequired()
     return user
 
 
@@ -236,12 +271,17 @@ async def check_csrf(request: Request, found: tuple[WebSession, User] | None = D
     if found is None:
         raise LoginRequired()
     sent = request.headers.get(CSRF_HEADER)
+    form = None
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        sent = (await request.form()).get(CSRF_FIELD)
+        form = await request.form()
+        sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, found[0].csrf):
-        raise HTTPException(status_code=403, detail="CSRF 校验失败，请刷新页面后重试 (CSRF token missing or wrong)")
+        if form is not None and not request.url.path.startswith("/api") and isinstance(sent, str) and sent:
+            _remember(request, *found)
+            raise StaleForm([(k, v) for k, v in form.multi_items() if k != CSRF_FIELD and isinstance(v, str)])
+        raise HTTPException(status_code=403, detail="安全校验未通过：请刷新页面后重试")
 
 
 def pseudonym(key: str, person_id: str | None) -> str:
