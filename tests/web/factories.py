@@ -46,6 +46,10 @@ class World:
     cases: dict[str, str] = field(default_factory=dict)
 
 
+HOUSEHOLDS = {"dead_east": "H-FENG", "baby_mother": "H-FENG"}  # a daughter-in-law, the family to call
+DEAD = {"dead_east"}
+
+
 def seed_lake(home: Path, people: dict[str, tuple[str, str, str, str]]) -> None:
     region = {"urban": False, "income_prev_year": 24000, "dibao_line": 800, "province_urban_income_prev_year": 52000}
     write_lake(home, "regions", [
@@ -56,9 +60,10 @@ def seed_lake(home: Path, people: dict[str, tuple[str, str, str, str]]) -> None:
     ])
     write_lake(home, "persons", [
         {"person_id": pid, "name": name, "sex": sex, "birth_date": dt.date(int(pid[6:10]), int(pid[10:12]), int(pid[12:14])),
-         "household_id": f"H{pid[-6:]}", "hukou_village": village, "phone": "13800000000", "employment": "rural",
-         "alive": True}
-        for pid, name, sex, village in people.values()
+         "household_id": HOUSEHOLDS.get(key, f"H{pid[-6:]}"), "hukou_village": village,
+         "phone": "13800000000" if key != "baby_mother" else "13700000007", "employment": "rural",
+         "alive": key not in DEAD}
+        for key, (pid, name, sex, village) in people.items()
     ])
     write_lake(home, "assistants", [
         {"assistant_id": "A001", "name": "王协理", "village_code": EAST, "phone": "13900000001", "weekly_capacity": 3},
@@ -112,6 +117,7 @@ def seed(tmp: Path) -> World:
         "old_east": (id_number("19450302", "133"), "周福来", "M", EAST),
         "dead_west": (id_number("19400111", "151"), "吴长顺", "M", WEST),
         "baby_mother": (id_number("19950808", "262"), "郑晓燕", "F", EAST),
+        "dead_east": (id_number("19380705", "171"), "冯德明", "M", EAST),
     }
     seed_lake(home, people)
     url = settings.case_store_url
@@ -141,6 +147,20 @@ def seed(tmp: Path) -> World:
             s.add(task)
             s.flush()
             world.tasks[key] = task.id
+        # a death in 东关村: the assistant helps the heirs with the personal account; she calls the family
+        pid = people["dead_east"][0]
+        e = _event(s, f"death|{pid}", "death", pid, EAST)
+        d = _decision(s, e, "assistant_task", "death", version="d34th001",
+                      conditions=[("insured", "参加了企业职工基本养老保险", True)],
+                      values={"death_date": "2025-03-05", "contribution_months": "300"},
+                      outcomes={"account_refund": {"route": "assistant_task", "amount": None}})
+        task = Task(id=make_id("task", e.id), event_id=e.id, decision_id=d.id, kind="account_refund", person_id=pid,
+                    village_code=EAST, assistant_id="A001", reason="参加了企业职工基本养老保险", priority=0.5,
+                    created_on=TODAY - dt.timedelta(days=4), week=WEEK, due_date=TODAY + dt.timedelta(days=10),
+                    status="assigned")
+        s.add(task)
+        s.flush()
+        world.tasks["t_death"] = task.id
         # an overdue visit in 西河村
         s.flush()
         s.get(Task, world.tasks["t_west"]).due_date = TODAY - dt.timedelta(days=2)

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.filterwarnings("error")
 
 def test_the_assistant_lists_only_her_villages_tasks_in_order(client_for, world):
     tasks = client_for("xly1").get("/api/tasks").json()["open"]
-    # assigned this week first, then the backlog; 西河村's task is not hers
-    assert [t["id"] for t in tasks] == [world.tasks["t_east"], world.tasks["t_east2"]]
+    # assigned this week first (by priority), then the backlog; 西河村's task is not hers
+    assert [t["id"] for t in tasks] == [world.tasks["t_east"], world.tasks["t_death"], world.tasks["t_east2"]]
     assert tasks[0]["person"]["name"] == world.names["sick_east"]
     assert tasks[0]["explanation"]["conditions"][0]["holds"] is True
     assert tasks[0]["explanation"]["ruleset_version"] == "a1b2c3d4"
