@@ -154,6 +154,15 @@ def seed(tmp: Path) -> World:
                       conditions=[("insured", "参加了企业职工基本养老保险", True)],
                       values={"death_date": "2025-03-05", "contribution_months": "300"},
                       outcomes={"account_refund": {"route": "assistant_task", "amount": None}})
+        case = Case(id=make_id("case", e.id), event_id=e.id, event_type="death", title="身后一件事", person_id=pid,
+                    household_id="H-FENG", village_code=EAST, status="open", lead_department="civil_affairs",
+                    opened_on=TODAY - dt.timedelta(days=4))
+        s.add(case)
+        s.flush()
+        s.add(Item(id=make_id("item", case.id, "refund_personal_account"), case_id=case.id,
+                   service="refund_personal_account", label="个人账户余额退还继承人", department="human_resources",
+                   stage=1, status="pending", depends_on=[], due_date=TODAY + dt.timedelta(days=50), amount=None,
+                   decision_id=d.id))
         task = Task(id=make_id("task", e.id), event_id=e.id, decision_id=d.id, kind="account_refund", person_id=pid,
                     village_code=EAST, assistant_id="A001", reason="参加了企业职工基本养老保险", priority=0.5,
                     created_on=TODAY - dt.timedelta(days=4), week=WEEK, due_date=TODAY + dt.timedelta(days=10),

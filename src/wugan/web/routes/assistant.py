@@ -57,7 +57,11 @@ def task_page(task_id: str, request: Request, user: User = Depends(assistant_onl
 
 def visit_message(task: TaskView, outcome: str, case_title: str | None) -> str:
     text = f"已登记：{task.outcomes.get(outcome, outcome)}"
-    return text + (f"，已开启「{case_title}」，各部门将并联办理" if case_title else "")
+    if not case_title:
+        return text
+    if task.kind == "home_visit":  # the visit opens the bundle
+        return text + f"，已开启「{case_title}」，各部门将并联办理"
+    return text + f"，「{case_title}」的后续事项将继续办理"
 
 
 def save_visit(db: Session, *, task_id: str, outcome: str, notes: str, checklist: list[str], key: str | None,

@@ -7,6 +7,7 @@
   var DRAFT = "wugan-draft:";
   var NOTE = "wugan-note";
   var body = document.body;
+  document.documentElement.classList.add("js");
   var csrf = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
 
   function load(key, fallback) {
@@ -184,7 +185,7 @@
   var flushing = false;
   function flush() {
     var list = load(OUTBOX, []);
-    if (flushing || !list.length || !navigator.onLine) { return; }
+    if (flushing || !list.length) { return; }
     flushing = true;
     var sent = 0, problems = [];
     var next = function (i) {
@@ -205,9 +206,12 @@
       if (text) { say(text, problems.length ? "err" : "ok"); }
     }).catch(function (why) {
       if (why && why.login) { say("有 " + load(OUTBOX, []).length + " 条走访结果等待提交：请重新登录，登录后自动提交。", "err"); }
+      // no answer: the network is still gone; the next try comes with the timer or the "online" event
     }).then(function () { flushing = false; markQueued(); });
   }
   window.addEventListener("online", flush);
+  // a phone may say it is online on a network that carries nothing: while something waits, try again
+  window.setInterval(function () { if (load(OUTBOX, []).length) { flush(); } }, 5000);
 
   /* ---- what happened on the last page, said once */
   var note = sessionStorage.getItem(NOTE);
