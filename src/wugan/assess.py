@@ -96,9 +96,11 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
         priority=_priority(event_type),
         model_version=pl.lit(None, pl.String),
         score=pl.lit(None, pl.Float64),
-    ).select([*EVENT_COLUMNS, *[c for c in events.columns if c not in EVENT_COLUMNS], "decision_id", "route",
-              "ruleset", "ruleset_version", "explanation", "reason", "priority", "model_version", "score",
-              *outcome_cols])
+    )
+    starts = [i.starts for i in bundle.items if i.starts and i.starts not in events.columns]
+    decided = decided.select([*EVENT_COLUMNS, *[c for c in events.columns if c not in EVENT_COLUMNS], "decision_id",
+                              "route", "ruleset", "ruleset_version", "explanation", "reason", "priority",
+                              "model_version", "score", *outcome_cols, *starts])
     return _scored(decided, settings) if settings is not None and event_type == "medical_hardship" else decided
 
 

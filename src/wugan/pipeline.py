@@ -37,10 +37,10 @@ from wugan.cases.reversals import ReversalReport
 from wugan.events import EVENT_TYPES
 from wugan.failpoints import failpoint
 from wugan.lake.ingest import IngestReport, write_parquet
-from wugan.reconcile import detect as detecting
-from wugan.reconcile.changes import set_offset
 from wugan.notify.outbox import render_outbox
 from wugan.notify.send import DrainReport, drain, sender_for
+from wugan.reconcile import detect as detecting
+from wugan.reconcile.changes import set_offset
 from wugan.settings import Settings
 
 __all__ = [
@@ -50,9 +50,10 @@ __all__ = [
     "stage_detect",
     "stage_assess",
     "stage_act",
-    "stage_shadow",
     "stage_reverse",
     "stage_quality",
+    "stage_report",
+    "stage_retrain",
     "stage_assign",
     "stage_escalate",
     "stage_sample",
@@ -102,11 +103,15 @@ def stage_assess(settings: Settings, *, events_path: Path) -> Path:
 @dataclass
 class ActedReport(ActReport):
     corrections: CorrectionReport = field(default_factory=CorrectionReport)
+    shadow: int = 0
 
 
 def stage_act(settings: Settings, *, event_type: str, decisions_path: Path, day: dt.date,
               county: str | None = None) -> ActedReport:
-    """New events acted on, changed ones corrected, and the offset moved, in one transaction."""
+    """New events acted on, changed ones corrected, the shadow rule versions' decisions on the new events
+    stored (``rules/lifecycle.yaml``; never acted on) and the offset moved, in one transaction."""
+    from wugan.cases.shadow import decide_shadow
+
     detected = detecting.read_detected(decisions_path.with_name("events.parquet"))
     if detected.event_type != event_type:
         raise ValueError(f"{decisions_path} holds {detected.event_type} events, not {event_type}")
@@ -115,10 +120,13 @@ def stage_act(settings: Settings, *, event_type: str, decisions_path: Path, day:
     report = ActedReport()
     with session_scope(url) as session:
         if not decided.is_empty():
-            acted = act(session, decided.filter(~pl.col("existing")), day=day, rules_dir=settings.rules_dir)
+            new = decided.filter(~pl.col("existing"))
+            acted = act(session, new, day=day, rules_dir=settings.rules_dir)
             report = ActedReport(**vars(acted))
             report.corrections = correct(session, decided.filter(pl.col("existing")), day=day,
                                          rules_dir=settings.rules_dir)
+            events = pl.read_parquet(detected.events).filter(~pl.col("existing"))
+            report.shadow = decide_shadow(session, events, new, rules_dir=settings.rules_dir, day=day)
         set_offset(session, detector=event_type, scope=county or "all", batch=detected.until)
     failpoint("reconcile.acted")
     return report
@@ -133,25 +141,29 @@ def stage_reverse(settings: Settings, *, day: dt.date, county: str | None = None
     return report
 
 
+def stage_report(settings: Settings, *, day: dt.date) -> Path:
+    """The take-up report as of ``day`` (``reconcile.report``), written for the back office and analysts."""
+    from wugan.reconcile.report import take_up, write_report
+
+    return write_report(settings, take_up(settings, url=ensure_store(settings.case_store_url), as_of=day))
+
+
+def stage_retrain(settings: Settings, *, day: dt.date):
+    """Retrain the hardship model on the labels visits and reviews produced up to ``day``."""
+    from wugan.scoring.train import retrain
+
+    return retrain(settings, as_of=day)
+
+
 def stage_quality(settings: Settings, *, day: dt.date) -> tuple[int, int]:
     """Quarantined rows and refused files that could hold an entitlement, as items for their department."""
+    from wugan.lake.ledger import manifest
     from wugan.reconcile.quality import sync_quality_items
 
+    found = manifest(settings.lake)
+    delivered = set(found.filter(pl.col("day").is_null() | (pl.col("day") <= day))["file"])
     with session_scope(ensure_store(settings.case_store_url)) as session:
-        return sync_quality_items(session, con=lake.connect(settings), day=day)
-
-
-def stage_shadow(settings: Settings, *, decisions_path: Path, day: dt.date) -> int:
-    """Shadow versions (``rules/lifecycle.yaml``) decide the same events; stored, never acted on."""
-    from wugan.cases.shadow import decide_shadow
-
-    decided = pl.read_parquet(decisions_path)
-    if decided.is_empty():
-        return 0
-    decided = decided.filter(~pl.col("existing"))  # the store's events were shadowed when they were new
-    events = pl.read_parquet(decisions_path.with_name("events.parquet")).filter(~pl.col("existing"))
-    with session_scope(ensure_store(settings.case_store_url)) as session:
-        return decide_shadow(session, events, decided, rules_dir=settings.rules_dir, day=day)
+        return sync_quality_items(session, con=lake.connect(settings, found), day=day, delivered=delivered)
 
 
 def stage_assign(settings: Settings, *, day: dt.date) -> int:
@@ -213,7 +225,6 @@ def run_day(settings: Settings, day: dt.date, *, event_types: Iterable[str] = EV
         events = stage_detect(settings, event_type=event_type, day=day)
         decisions = stage_assess(settings, events_path=events)
         report.acted[event_type] = stage_act(settings, event_type=event_type, decisions_path=decisions, day=day)
-        stage_shadow(settings, decisions_path=decisions, day=day)
     report.reversed = stage_reverse(settings, day=day)
     report.assigned = stage_assign(settings, day=day)
     report.escalated, report.sampled = stage_oversight(settings, day=day)
@@ -228,6 +239,8 @@ def run(settings: Settings, *, start: dt.date, days: int, sender: str | None = N
         reports.append(run_day(settings, start + dt.timedelta(days=offset), sender=sender))
         if progress is not None:
             progress(reports[-1])
+    if reports:
+        stage_report(settings, day=reports[-1].day)
     return reports
 
 

@@ -10,7 +10,8 @@ what still runs for them, and acts on the difference.
 - A benefit the department's own system pays (the ``benefits`` extract) is
   stopped by an item in the death case, with recovery of months paid after
   the death; so is a pension paid after the death (the bundle stops it).
-- Open visits and confirmations for the deceased are cancelled.
+- Open visits and confirmations for the deceased are cancelled, and the
+  open items of their own bundles (a retirement, a disability case) closed.
 
 Every stop, withdrawal and recovery is an item with its department and a
 reason, under one ``reversal`` decision on the death event per pass (what a
@@ -35,6 +36,8 @@ from wugan.cases.models import AuditLog, Case, Decision, Event, Item, Task, make
 
 __all__ = ["ReversalReport", "reverse_deaths", "months_paid_after", "BENEFIT_DEPARTMENT"]
 
+# Bundles about the person themselves: what is still open in them ends with a death (a birth's goes on).
+PERSONAL_BUNDLES = ("retirement", "medical_hardship", "old_age")
 BENEFIT_DEPARTMENT = "civil_affairs"  # the benefits extract is civil affairs' (lake contract)
 PENSION_DEPARTMENT = "human_resources"
 DUE_DAYS = 15
@@ -155,12 +158,18 @@ def reverse_deaths(session: Session, *, dead: pl.DataFrame, benefits: pl.DataFra
             Item.reverses.is_not(None))))
         # a target is reversed once: its stop (or, for a pension, its recovery) exists
         targets = targets.filter(~pl.col("reverses").is_in(list(made)))
+    open_items = pl.DataFrame(session.execute(
+        select(Item.id, Case.person_id).join(Case, Case.id == Item.case_id)
+        .where(Case.person_id.in_(dead["person_id"].to_list()), Case.event_type.in_(PERSONAL_BUNDLES),
+               Item.status.in_(["pending", "ready", "in_progress"]), Item.reverses.is_(None))).all(),
+        schema={"item_id": pl.String, "person_id": pl.String}, orient="row")
     tasks = pl.DataFrame(session.execute(
         select(Task.id, Task.person_id).join(Event, Event.id == Task.event_id)
         .where(Task.person_id.in_(dead["person_id"].to_list()), Task.status.in_(["backlog", "assigned"]),
                Event.event_type != "death")).all(), schema={"task_id": pl.String, "person_id": pl.String},
         orient="row")
-    acting = pl.concat([targets.select("person_id"), tasks.select("person_id")]).unique()
+    acting = pl.concat([targets.select("person_id"), tasks.select("person_id"),
+                        open_items.select("person_id")]).unique()
     if acting.is_empty():
         return report
 
@@ -206,6 +215,12 @@ def reverse_deaths(session: Session, *, dead: pl.DataFrame, benefits: pl.DataFra
                   for r in items.select("id", "reverses", "amount").to_dicts()]
         report.items = items.height
         report.recovered = float(-(items["amount"].fill_null(0).sum()))
+    if not open_items.is_empty():
+        session.execute(update(Item), [{"id": i, "status": "rejected", "done_on": day,
+                                        "result": {"reason": "本人已死亡"}} for i in open_items["item_id"]])
+        audit += [{"at": at, "actor": "pipeline", "action": "item_rejected", "entity": "item", "entity_id": i,
+                   "before": None, "after": {"status": "rejected", "reason": "died"}}
+                  for i in open_items["item_id"]]
     if not tasks.is_empty():
         session.execute(update(Task), [{"id": t, "status": "cancelled"} for t in tasks["task_id"]])
         audit += [{"at": at, "actor": "pipeline", "action": "task_cancelled", "entity": "task", "entity_id": t,

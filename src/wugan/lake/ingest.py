@@ -319,6 +319,8 @@ def ingest(
     """Land every waiting delivery up to ``until`` (all when None) and refresh the catalog."""
     report = IngestReport()
     pending = deliveries(settings.inbox, until=until, tables=tables)
+    with ledger.locked(settings.lake):  # a run that died after a commit left the manifest behind the ledger
+        ledger.refresh_manifest(settings.lake)
     lake = _Lake(settings)
     for delivery in pending:
         _land(lake, delivery, report)

@@ -4,11 +4,15 @@ A reconciler keeps an offset (the last batch it processed) per scope in the
 case store. The batches after it are the files landed since, whatever day
 their names carry; a corrected re-delivery also brings back the version it
 replaced, because a row it no longer holds changes a person as much as a new
-one.
+one. A pass on a day takes the pending batches up to the first one dated
+after that day: a rerun of an earlier day never consumes what a later day's
+run landed, so that day's run still finds it (and the views show the lake as
+of the batches taken).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +56,16 @@ class Changes:
             ((pl.col("batch") > self.offset) | (pl.col("replaced_by") > self.offset)) & pl.col("data").is_not_null())
 
 
-def pending(lake_root: Path, offset: int) -> Changes:
+def pending(lake_root: Path, offset: int, day: dt.date) -> Changes:
+    """The batches after ``offset`` a pass on ``day`` takes, and the manifest as of the last of them."""
     found = manifest(lake_root)
-    until = int(found["batch"].max()) if found.height else 0
+    later = found.filter((pl.col("batch") > offset) & pl.col("day").is_not_null() & (pl.col("day") > day))
+    stop = int(later["batch"].min()) if later.height else None
+    if stop is not None:
+        found = found.filter(pl.col("batch") < stop).with_columns(
+            current=pl.col("current") | (pl.col("replaced_by") >= stop),
+            replaced_by=pl.when(pl.col("replaced_by") < stop).then("replaced_by"))
+    until = max(int(found["batch"].max()) if found.height else 0, offset)
     return Changes(offset=offset, until=until, found=found)
 
 

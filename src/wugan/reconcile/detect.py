@@ -63,7 +63,7 @@ def detect(settings: Settings, *, url: str, event_type: str, day: dt.date, count
            folder: Path) -> Detected:
     scope_name = county or "all"
     existing, opt_outs, offset = _store(url, event_type, county)
-    changes = pending(settings.lake, offset)
+    changes = pending(settings.lake, offset, day)
     out = Detected(event_type, scope_name, offset, changes.until, folder / "events.parquet")
     if changes.empty and event_type not in DATE_TRIGGERED:
         frame = pl.DataFrame()

@@ -33,14 +33,20 @@ def _label(reason: str) -> str:
     return REASONS.get(reason, reason).split(" (")[0]
 
 
-def sync_quality_items(session: Session, *, con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[int, int]:
-    """Open an item per quarantined entitlement row, close those a re-delivery fixed: (opened, closed)."""
+def sync_quality_items(session: Session, *, con: duckdb.DuckDBPyConnection, day: dt.date,
+                       delivered: set[str]) -> tuple[int, int]:
+    """Open an item per quarantined entitlement row, close those a re-delivery fixed: (opened, closed).
+
+    ``delivered`` names the files delivered by ``day``; only their items can be opened or closed, so a
+    rerun of an earlier day leaves a later file's items as they are.
+    """
     tables = ", ".join(f"'{t}'" for t in SOURCES)
     rows = con.sql(f"""SELECT "table", file, line, field, value, reason FROM quarantine
-                       WHERE "table" IN ({tables})""").pl()
+                       WHERE "table" IN ({tables}) AND _delivered <= DATE '{day.isoformat()}'""").pl()
     current = rows.with_columns(id=pl.struct("file", "line", "field").map_elements(
         lambda r: make_id(KIND, r["file"], r["line"], r["field"]), return_dtype=pl.String))
-    known = dict(session.execute(select(Alert.id, Alert.status).where(Alert.kind == KIND)).all())
+    known = {i: (status, file) for i, status, file in session.execute(
+        select(Alert.id, Alert.status, Alert.entity_id).where(Alert.kind == KIND)).all()}
     fresh = current.filter(~pl.col("id").is_in(list(known)))
     if not fresh.is_empty():
         where = pl.when(pl.col("line").is_null()).then(pl.lit("整个文件被拒收")).otherwise(
@@ -53,7 +59,8 @@ def sync_quality_items(session: Session, *, con: duckdb.DuckDBPyConnection, day:
             + "。此记录可能涉及群众应享待遇，请更正后重新报送，系统将自动补办。",
             details=pl.struct("table", "file", "line", "field", "value", "reason"),
             created_on=pl.lit(day), status=pl.lit("open")))
-    fixed = [i for i, status in known.items() if status == "open" and i not in set(current["id"])]
+    now = set(current["id"])
+    fixed = [i for i, (status, file) in known.items() if status == "open" and file in delivered and i not in now]
     if fixed:
         session.execute(update(Alert).where(Alert.id.in_(fixed)).values(status="closed"))
         at = dt.datetime.combine(day, dt.time())

@@ -108,7 +108,7 @@ def take_up(settings: Settings, *, url: str, as_of: dt.date) -> TakeUp:
     frames = []
     for event_type in EVENT_TYPES:
         owed = desired(con, event_type, scope, rules_dir=settings.rules_dir).filter("due")
-        changes = pending(settings.lake, offsets[event_type])
+        changes = pending(settings.lake, offsets[event_type], as_of)
         if changes.first_run:
             late = owed["person_id"]
         elif changes.empty:

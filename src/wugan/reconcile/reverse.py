@@ -34,7 +34,7 @@ def reverse(settings: Settings, *, url: str, day: dt.date, county: str | None = 
         offset = read_offset(session, detector=DETECTOR, scope=scope_name)
         recent = session.scalars(select(Event.person_id).join(Decision, Decision.event_id == Event.id).where(
             Decision.decided_on >= day - dt.timedelta(days=RECENT_DAYS))).all()
-    changes = pending(settings.lake, offset)
+    changes = pending(settings.lake, offset, day)
     con = lake.connect(settings, changes.found)
     scope = Scope(today=day, first_day=day, everyone=changes.first_run, county=county)
     if not changes.first_run:

@@ -129,8 +129,9 @@ def allowance_cents(tier: np.ndarray, village: np.ndarray, day: int) -> np.ndarr
 
     when = dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
     params = {age: load_parameter(f"old_age_allowance.tier_{age}", rules_dir=REPO_RULES_DIR) for age in (80, 90, 100)}
-    lookup = {(t, v): int(round(float(params[t].at(when, v)) * 100)) for t, v in set(zip(tier.tolist(), village.tolist()))}
-    return np.array([lookup[(t, v)] for t, v in zip(tier.tolist(), village.tolist())], dtype=np.int64)
+    pairs = list(zip(tier.tolist(), village.tolist(), strict=True))
+    lookup = {(t, v): int(round(float(params[t].at(when, v)) * 100)) for t, v in set(pairs)}
+    return np.array([lookup[pair] for pair in pairs], dtype=np.int64)
 
 
 def draw_contributions(rng, people: People, retire_m: np.ndarray, start: int):

@@ -4,8 +4,8 @@ from alembic import context
 
 from wugan.cases.db import engine_for
 from wugan.cases.models import Base
-from wugan.failpoints import failpoint
 from wugan.cases.users import User  # noqa: F401  (registers the users table)
+from wugan.failpoints import failpoint
 
 config = context.config
 target_metadata = Base.metadata
