@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Annotated, Any
 
 import click
@@ -147,10 +148,10 @@ def reconcile(
     """The take-up report: entitlements the lake implies that have not reached people, and why."""
     import polars as pl
 
-    from wugan.pipeline import ensure_store
+    from wugan.cases.db import ensure_store
     from wugan.reconcile.report import REASONS, take_up, write_report
 
-    settings = _settings(home)
+    settings = get_settings(home)
     report = take_up(settings, url=ensure_store(settings.case_store_url), as_of=as_of.date())
     grid = Table("event", "owed", *REASONS, title=f"take-up as of {as_of.date()}")
     for row in report.by_type().iter_rows(named=True):
@@ -189,11 +190,10 @@ def optout_add(
     home: Home = None,
 ) -> None:
     """Record that a citizen refuses a proactive service; the reconciler honours it from its next run."""
-    from wugan.cases.db import session_scope
+    from wugan.cases.db import ensure_store, session_scope
     from wugan.cases.optouts import add_opt_out
-    from wugan.pipeline import ensure_store
 
-    settings = _settings(home)
+    settings = get_settings(home)
     day = since.date() if since else dt.date.today()
     with session_scope(ensure_store(settings.case_store_url)) as session:
         add_opt_out(session, person_id=person_id, service=service, since=day, actor=actor, reason=reason,
@@ -209,11 +209,10 @@ def optout_remove(
     home: Home = None,
 ) -> None:
     """Withdraw an opt-out: the citizen wants the service again."""
-    from wugan.cases.db import session_scope
+    from wugan.cases.db import ensure_store, session_scope
     from wugan.cases.optouts import remove_opt_out
-    from wugan.pipeline import ensure_store
 
-    settings = _settings(home)
+    settings = get_settings(home)
     with session_scope(ensure_store(settings.case_store_url)) as session:
         removed = remove_opt_out(session, person_id=person_id, service=service, actor=actor,
                                  at=dt.datetime.now(), rules_dir=settings.rules_dir)
@@ -226,11 +225,10 @@ def optout_list(
     home: Home = None,
 ) -> None:
     """Opt-outs on record, ID numbers masked."""
-    from wugan.cases.db import session_scope
+    from wugan.cases.db import ensure_store, session_scope
     from wugan.cases.optouts import opt_outs
-    from wugan.pipeline import ensure_store
 
-    settings = _settings(home)
+    settings = get_settings(home)
     with session_scope(ensure_store(settings.case_store_url)) as session:
         rows = [(mask(o.person_id), o.service, o.since.isoformat(), o.recorded_by or "", o.reason or "")
                 for o in opt_outs(session, person_id=person_id)]
