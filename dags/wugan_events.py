@@ -2,8 +2,8 @@
 
 One DAG per life event (birth, death, retirement, medical_hardship, old_age),
 started by the lake Assets of the feeds it reads once all of them have
-landed. ``plan`` fixes the day and lists the counties; detect, assess and act
-are mapped over the counties, so a province fans out over the Celery
+landed. ``counties`` lists the counties; detect, assess and act are mapped
+over them (each task reads the run's day from its triggering Asset events), so a province fans out over the Celery
 workers. The pipeline is a reconciler: detect reads the lake's batches after
 the county's offset (and, for date triggers, everyone due), act writes the
 new events, corrects the changed ones, stores the shadow rule versions'
@@ -34,25 +34,22 @@ def event_dag(event_type: str):
         doc_md=__doc__,
     )
     def _dag():
-        @task(multiple_outputs=True)
-        def plan(**context) -> dict:
-            """The run's day, the case store migrated, the counties to fan out over."""
-            from wugan.orchestration import day_of, settings_from_airflow
+        @task
+        def counties() -> list[str]:
+            """The counties to fan out over (the case store migrated first)."""
+            from wugan.orchestration import settings_from_airflow
             from wugan.pipeline import counties, ensure_store
 
             settings = settings_from_airflow()
             ensure_store(settings.case_store_url)
-            return {"day": day_of(context).isoformat(), "counties": counties(settings)}
+            return counties(settings)
 
         @task
-        def detect(county: str, day: str) -> dict:
-            import datetime as dt
-
-            from wugan.orchestration import settings_from_airflow
+        def detect(county: str, **context) -> dict:
+            from wugan.orchestration import day_of, settings_from_airflow
             from wugan.pipeline import stage_detect
 
-            path = stage_detect(settings_from_airflow(), event_type=event_type, day=dt.date.fromisoformat(day),
-                                county=county)
+            path = stage_detect(settings_from_airflow(), event_type=event_type, day=day_of(context), county=county)
             return {"county": county, "path": str(path)}
 
         @task
@@ -66,33 +63,32 @@ def event_dag(event_type: str):
             return {"county": batch["county"], "path": str(path)}
 
         @task
-        def act(batch: dict, day: str) -> dict:
-            import datetime as dt
+        def act(batch: dict, **context) -> dict:
             from pathlib import Path
 
-            from wugan.orchestration import settings_from_airflow
+            from wugan.orchestration import day_of, settings_from_airflow
             from wugan.pipeline import stage_act
 
             report = stage_act(settings_from_airflow(), event_type=event_type, decisions_path=Path(batch["path"]),
-                               day=dt.date.fromisoformat(day), county=batch["county"])
+                               day=day_of(context), county=batch["county"])
             return {"county": batch["county"], "events": report.events, "cases": report.cases,
                     "items": report.items, "tasks": report.tasks, "shadow": report.shadow,
                     "corrected": report.corrections.corrected, "reversed": report.corrections.reversed,
                     "decisions": dict(report.decisions)}
 
         @task(outlets=[outlet])
-        def publish(day: str, counties: list[str], reports: list[dict], *, outlet_events) -> dict:
+        def publish(reports: list[dict], *, outlet_events, **context) -> dict:
             """Tell the case-store consumers that this event's batch for the day is in."""
+            from wugan.orchestration import day_of
+
             totals = {k: sum(r[k] for r in reports)
                       for k in ("events", "cases", "items", "tasks", "shadow", "corrected", "reversed")}
-            summary = {"day": day, "counties": len(counties), **totals}
+            summary = {"day": day_of(context).isoformat(), "counties": len(reports), **totals}
             outlet_events[outlet].extra = summary
             return summary
 
-        planned = plan()
-        detected = detect.partial(day=planned["day"]).expand(county=planned["counties"])
-        acted = act.partial(day=planned["day"]).expand(batch=assess.expand(batch=detected))
-        publish(planned["day"], planned["counties"], acted)
+        acted = act.expand(batch=assess.expand(batch=detect.expand(county=counties())))
+        publish(acted)
 
     return _dag()
 

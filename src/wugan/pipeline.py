@@ -127,7 +127,7 @@ def stage_act(settings: Settings, *, event_type: str, decisions_path: Path, day:
                                          rules_dir=settings.rules_dir)
             events = pl.read_parquet(detected.events).filter(~pl.col("existing"))
             report.shadow = decide_shadow(session, events, new, rules_dir=settings.rules_dir, day=day)
-        set_offset(session, detector=event_type, scope=county or "all", batch=detected.until)
+        set_offset(session, detector=event_type, scope=county or "all", batch=detected.until, day=day)
     failpoint("reconcile.acted")
     return report
 

@@ -69,3 +69,14 @@ def data_state(url: str) -> dict[str, list[tuple]]:
 
 def effective_state(url: str) -> dict[str, list[tuple]]:
     return _rows(url, EFFECTIVE)
+
+
+def differences(found: dict[str, list[tuple]], expected: dict[str, list[tuple]]) -> str:
+    """What differs, table by table: rows only found, rows only expected (a readable assertion message)."""
+    out = []
+    for name in sorted(set(found) | set(expected)):
+        extra = sorted(set(found.get(name, [])) - set(expected.get(name, [])))
+        missing = sorted(set(expected.get(name, [])) - set(found.get(name, [])))
+        if extra or missing:
+            out.append(f"{name}: +{extra[:5]} -{missing[:5]}")
+    return "\n".join(out)

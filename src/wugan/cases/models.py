@@ -212,6 +212,7 @@ class Offset(Base):
     detector: Mapped[str] = mapped_column(String(20), primary_key=True)
     scope: Mapped[str] = mapped_column(String(12), primary_key=True)
     batch: Mapped[int] = mapped_column(Integer)
+    day: Mapped[dt.date | None] = mapped_column(Date, doc="the latest day a pass ran (date triggers are due by it)")
 
 
 class OptOut(Base):

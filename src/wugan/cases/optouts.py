@@ -19,7 +19,7 @@ from wugan.cases.bundles import load_bundles
 from wugan.cases.models import OptOut, make_id
 from wugan.cases.workflow import WorkflowError, audit
 
-__all__ = ["services", "add_opt_out", "remove_opt_out", "opt_outs", "SERVICE_LABELS"]
+__all__ = ["services", "add_opt_out", "remove_opt_out", "opt_outs", "opt_out_key", "find_opt_out", "SERVICE_LABELS"]
 
 SERVICE_LABELS = {"all": "全部主动服务"}
 
@@ -47,7 +47,7 @@ def add_opt_out(session: Session, *, person_id: str, service: str, since: dt.dat
         return row
     row = OptOut(person_id=person_id, service=service, since=since, recorded_by=actor, reason=reason or None)
     session.add(row)
-    audit(session, actor=actor, action="opt_out_added", entity="opt_out", entity_id=make_id("opt_out", person_id, service),
+    audit(session, actor=actor, action="opt_out_added", entity="opt_out", entity_id=opt_out_key(row),
           before=None, after={"service": service, "since": since.isoformat(), "reason": reason or None}, at=at)
     return row
 
@@ -60,10 +60,19 @@ def remove_opt_out(session: Session, *, person_id: str, service: str, actor: str
     if row is None:
         return False
     audit(session, actor=actor, action="opt_out_removed", entity="opt_out",
-          entity_id=make_id("opt_out", person_id, service),
+          entity_id=opt_out_key(row),
           before={"service": service, "since": row.since.isoformat()}, after=None, at=at)
     session.delete(row)
     return True
+
+
+def opt_out_key(row: OptOut) -> str:
+    """An opaque name for an opt-out, for a form or a URL: it carries no ID number."""
+    return make_id("opt_out", row.person_id, row.service)
+
+
+def find_opt_out(session: Session, key: str) -> OptOut | None:
+    return next((row for row in session.scalars(select(OptOut)) if opt_out_key(row) == key), None)
 
 
 def opt_outs(session: Session, *, person_id: str | None = None) -> list[OptOut]:

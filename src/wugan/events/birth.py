@@ -23,7 +23,7 @@ def candidates_sql(scope: Scope) -> str:
            b.child_sex, b.mother_id, b.father_id, b.hospital
     FROM births b
     LEFT JOIN persons m ON m.person_id = b.mother_id
-    WHERE b.birth_date <= {scope.day}
+    WHERE {scope.known("b.birth_date")}
       AND {scope.wanted(key, "b.mother_id")}
       AND {scope.in_county("b.hukou_village")}
       AND {scope.not_opted_out("b.mother_id", EVENT)}

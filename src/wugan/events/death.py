@@ -16,7 +16,7 @@ def candidates_sql(scope: Scope) -> str:
     return f"""
     WITH dead AS (
         SELECT d.* FROM deaths d
-        WHERE d.death_date <= {scope.day} AND {scope.wanted(key, "d.person_id")}
+        WHERE {scope.known("d.death_date")} AND {scope.wanted(key, "d.person_id")}
     ),
     paid AS (
         SELECT person_id, sum(months) AS contribution_months FROM contributions

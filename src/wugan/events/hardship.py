@@ -28,12 +28,12 @@ def candidates_sql(scope: Scope) -> str:
     c AS (
         SELECT c.person_id, c.claim_date, c.out_of_pocket::DECIMAL(18, 2) AS oop, c.inpatient_days, c.rehab
         FROM claims c JOIN who USING (person_id)
-        WHERE c.claim_date > {year} - INTERVAL 365 DAY AND c.claim_date <= {scope.day}
+        WHERE c.claim_date > {year} - INTERVAL 365 DAY AND {scope.known("c.claim_date")}
     ),
     days AS (
         SELECT DISTINCT person_id, claim_date AS as_of FROM c WHERE claim_date >= {year}
         UNION
-        SELECT DISTINCT person_id, {scope.first} AS as_of FROM c WHERE {scope.first} <= {scope.day}
+        SELECT DISTINCT person_id, {scope.first} AS as_of FROM c
     ),
     spend AS (  -- exact decimals: the order of a parallel sum must not matter
         SELECT d.person_id, d.as_of, sum(c.oop)::DOUBLE AS oop_12m,

@@ -39,6 +39,11 @@ class Scope:
     def first(self) -> str:
         return date_sql(self.first_day)
 
+    def known(self, date: str) -> str:
+        """A record (a birth, a death, a claim) counts whatever its date once it has landed: a pass for an
+        earlier day may come after a later day's run consumed it. A replay stops at its ``today``."""
+        return f"{date} <= {self.day}" if self.replay else "TRUE"
+
     def touched(self, person: str) -> str:
         """The person is one whose data changed (always true when ``everyone``)."""
         return "TRUE" if self.everyone else f"{person} IN (SELECT person_id FROM touched)"

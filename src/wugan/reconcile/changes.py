@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from wugan.cases.models import Offset
 from wugan.lake.ledger import manifest
 
-__all__ = ["Changes", "pending", "touched", "read_offset", "set_offset", "PERSON_COLUMNS"]
+__all__ = ["Changes", "pending", "touched", "read_offset", "last_pass", "set_offset", "PERSON_COLUMNS"]
 
 # The column of each table that names the person a row is about; a region names all its residents.
 PERSON_COLUMNS: dict[str, str | None] = {
@@ -92,10 +92,15 @@ def read_offset(session: Session, *, detector: str, scope: str) -> int:
     return session.scalar(select(Offset.batch).where(Offset.detector == detector, Offset.scope == scope)) or 0
 
 
-def set_offset(session: Session, *, detector: str, scope: str, batch: int) -> None:
-    """Move a reconciler's offset forward (never back: a rerun of an old day leaves it)."""
+def last_pass(session: Session, *, detector: str, scope: str) -> dt.date | None:
+    return session.scalar(select(Offset.day).where(Offset.detector == detector, Offset.scope == scope))
+
+
+def set_offset(session: Session, *, detector: str, scope: str, batch: int, day: dt.date) -> None:
+    """Move a reconciler's offset and day forward (never back: a rerun of an old day leaves them)."""
     mark = session.get(Offset, (detector, scope))
     if mark is None:
-        session.add(Offset(detector=detector, scope=scope, batch=batch))
-    elif mark.batch < batch:
-        mark.batch = batch
+        session.add(Offset(detector=detector, scope=scope, batch=batch, day=day))
+        return
+    mark.batch = max(mark.batch, batch)
+    mark.day = max(mark.day or day, day)

@@ -6,7 +6,8 @@ compared with the case store. An entitlement is *reached* when its case is
 open or done; otherwise the report says why not:
 
 - ``late_data``: its data landed in batches the reconciler has not processed
-  yet (the next run acts on it);
+  yet, or its date came after the reconciler's last pass (the next run acts
+  on it);
 - ``opted_out``: the citizen refused the service;
 - ``held``: an instant approval the guardrails hold for a person to release;
 - ``waiting_capacity``: a visit in the backlog, beyond this week's capacity;
@@ -34,7 +35,7 @@ from wugan.cases.models import Alert, Decision, Event, OptOut, Task
 from wugan.events import EVENT_TYPES, Scope, desired
 from wugan.lake.ingest import write_parquet
 from wugan.lake.ledger import manifest
-from wugan.reconcile.changes import pending, read_offset, touched
+from wugan.reconcile.changes import last_pass, pending, read_offset, touched
 from wugan.reconcile.quality import KIND as QUALITY
 from wugan.settings import Settings
 
@@ -72,7 +73,7 @@ class TakeUp:
         return self.entitlements.filter(pl.col("reason") != "reached")
 
 
-def _store_state(url: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, int]]:
+def _store_state(url: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, tuple]]:
     with session_scope(url) as session:
         events = session.execute(select(Event.key, Event.id, Event.event_type)).all()
         routes = session.execute(select(Decision.event_id, Decision.review).where(
@@ -81,7 +82,8 @@ def _store_state(url: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, di
         opted = session.execute(select(OptOut.person_id, OptOut.service)).all()
         quality = session.execute(select(Alert.department, Alert.details).where(
             Alert.kind == QUALITY, Alert.status == "open")).all()
-        offsets = {t: read_offset(session, detector=t, scope="all") for t in EVENT_TYPES}
+        offsets = {t: (read_offset(session, detector=t, scope="all"), last_pass(session, detector=t, scope="all"))
+                   for t in EVENT_TYPES}
     ev = pl.DataFrame(events, schema={"key": pl.String, "event_id": pl.String, "stored_type": pl.String},
                       orient="row")
     state = (ev.join(pl.DataFrame(routes, schema={"event_id": pl.String, "review": pl.String}, orient="row"),
@@ -108,7 +110,8 @@ def take_up(settings: Settings, *, url: str, as_of: dt.date) -> TakeUp:
     frames = []
     for event_type in EVENT_TYPES:
         owed = desired(con, event_type, scope, rules_dir=settings.rules_dir).filter("due")
-        changes = pending(settings.lake, offsets[event_type], as_of)
+        offset, ran = offsets[event_type]
+        changes = pending(settings.lake, offset, as_of)
         if changes.first_run:
             late = owed["person_id"]
         elif changes.empty:
@@ -117,7 +120,7 @@ def take_up(settings: Settings, *, url: str, as_of: dt.date) -> TakeUp:
             touched(con, settings.lake, changes)
             late = con.sql("SELECT person_id FROM touched").pl()["person_id"]
         refused = opt.filter(pl.col("service").is_in([event_type, "all"]))["person_id"]
-        frames.append(owed.select("event_type", "key", "person_id", "village_code", "event_date").join(
+        frames.append(owed.select("event_type", "key", "person_id", "village_code", "event_date", "seen").join(
             state, on="key", how="left").with_columns(
             reason=pl.when(pl.col("event_id").is_not_null()).then(
                 pl.when(pl.col("review") == "held").then(pl.lit("held"))
@@ -125,7 +128,8 @@ def take_up(settings: Settings, *, url: str, as_of: dt.date) -> TakeUp:
                 .when(pl.col("assigned").fill_null(False)).then(pl.lit("visit_assigned"))
                 .otherwise(pl.lit("reached")))
             .when(pl.col("person_id").is_in(refused.implode())).then(pl.lit("opted_out"))
-            .when(pl.col("person_id").is_in(late.implode())).then(pl.lit("late_data"))
+            .when(pl.col("person_id").is_in(late.implode())
+                  | (pl.col("seen") > (ran or dt.date.min))).then(pl.lit("late_data"))
             .otherwise(pl.lit("not_detected")),
         ).select("event_type", "key", "person_id", "village_code", "event_date", "reason"))
     return TakeUp(as_of=as_of, entitlements=pl.concat(frames), quality=quality)

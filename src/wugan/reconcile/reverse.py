@@ -18,7 +18,7 @@ from wugan import lake
 from wugan.cases.db import session_scope
 from wugan.cases.models import Decision, Event
 from wugan.cases.reversals import ReversalReport, reverse_deaths
-from wugan.events.scope import Scope, date_sql
+from wugan.events.scope import Scope
 from wugan.reconcile.changes import pending, read_offset, set_offset, touched
 from wugan.settings import Settings
 
@@ -43,7 +43,7 @@ def reverse(settings: Settings, *, url: str, day: dt.date, county: str | None = 
     dead = con.sql(f"""
         SELECT d.person_id, min(d.death_date) AS death_date FROM deaths d
         LEFT JOIN persons p ON p.person_id = d.person_id
-        WHERE d.death_date <= {date_sql(day)} AND {scope.in_county("p.hukou_village")}
+        WHERE {scope.in_county("p.hukou_village")}
           AND ({scope.touched("d.person_id")} OR d.person_id IN (SELECT person_id FROM recent))
         GROUP BY d.person_id
     """).pl()
@@ -53,5 +53,5 @@ def reverse(settings: Settings, *, url: str, day: dt.date, county: str | None = 
     with session_scope(url) as session:
         report = reverse_deaths(session, dead=dead, benefits=benefits, pensions=pensions, day=day,
                                 rules_dir=settings.rules_dir)
-        set_offset(session, detector=DETECTOR, scope=scope_name, batch=changes.until)
+        set_offset(session, detector=DETECTOR, scope=scope_name, batch=changes.until, day=day)
     return report

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wugan.cases.models import Alert
-from wugan.cases.optouts import add_opt_out, opt_outs, remove_opt_out, services
+from wugan.cases.optouts import add_opt_out, find_opt_out, opt_out_key, opt_outs, remove_opt_out, services
 from wugan.cases.users import User
 from wugan.cases.workflow import WorkflowError
 from wugan.reconcile.quality import KIND
@@ -24,7 +24,8 @@ reviewer_only = require_role("reviewer")
 @router.get("/optouts")
 def optout_page(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)) -> Response:
     rules_dir = request.app.state.settings.rules_dir
-    return render(request, "review/optouts.html", rows=opt_outs(db), services=services(rules_dir))
+    return render(request, "review/optouts.html", rows=[(opt_out_key(r), r) for r in opt_outs(db)],
+                  services=services(rules_dir))
 
 
 @router.post("/optouts")
@@ -40,18 +41,16 @@ def optout_add(request: Request, person_id: str = Form(""), service: str = Form(
     return back("/optouts", msg="已登记退订：此后不再为其主动办理该项服务")
 
 
-@router.post("/optouts/remove")
-def optout_remove(request: Request, person_id: str = Form(""), service: str = Form("all"),
-                  user: User = Depends(reviewer_only), db: Session = Depends(get_db)) -> Response:
-    try:
-        removed = remove_opt_out(db, person_id=person_id, service=service, actor=actor(user), at=now(request),
-                                 rules_dir=request.app.state.settings.rules_dir)
-    except WorkflowError as exc:
-        db.rollback()
-        return back("/optouts", err=f"无法撤销：{exc}")
+@router.post("/optouts/{key}/remove")
+def optout_remove(key: str, request: Request, user: User = Depends(reviewer_only),
+                  db: Session = Depends(get_db)) -> Response:
+    row = find_opt_out(db, key)
+    if row is None:
+        return back("/optouts", err="没有这条退订记录")
+    remove_opt_out(db, person_id=row.person_id, service=row.service, actor=actor(user), at=now(request),
+                   rules_dir=request.app.state.settings.rules_dir)
     db.commit()
-    return back("/optouts", msg="已撤销退订：下次运行起恢复主动服务" if removed else "",
-                err="" if removed else "没有这条退订记录")
+    return back("/optouts", msg="已撤销退订：下次运行起恢复主动服务")
 
 
 @router.get("/quality")

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("detector", sa.String(length=20), nullable=False),
         sa.Column("scope", sa.String(length=12), nullable=False),
         sa.Column("batch", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("detector", "scope"),
     )
     with op.batch_alter_table("items") as batch:
