@@ -17,7 +17,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.pipeline.conftest import D, DAYS
+from tests.pipeline.conftest import DAYS, D
 from tests.pipeline.deliveries import World, file_day
 from tests.pipeline.state import differences, effective_state
 

@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from tests.pipeline.conftest import D, DAYS
+from tests.pipeline.conftest import DAYS, D
 from tests.pipeline.deliveries import World
 from wugan.cli.main import app
 

@@ -8,7 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wugan.cases.models import Alert
-from wugan.cases.optouts import add_opt_out, find_opt_out, opt_out_key, opt_outs, remove_opt_out, services
+from wugan.cases.optouts import (
+    add_opt_out,
+    find_opt_out,
+    opt_out_key,
+    opt_outs,
+    remove_opt_out,
+    services,
+)
 from wugan.cases.users import User
 from wugan.cases.workflow import WorkflowError
 from wugan.reconcile.quality import KIND
