@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
+from wugan.cases.models import Case, Decision, Event, Item, Notice, Task, make_id
+from wugan.ids import check_digit
 from wugan.lake.contracts import CONTRACTS
 
 START = dt.date(2025, 3, 1)
@@ -33,3 +35,43 @@ def write_lake(home: Path, table: str, rows: list[dict]) -> None:
     schema = {c.name: types[c.type] for c in contract.columns}
     frame = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema, orient="row")
     land_frame(get_settings(home), table, frame, day=START, name=f"{table}_{START.isoformat()}.csv")
+
+
+def _pid(serial: str) -> str:
+    body = "37010219580317" + serial
+    return body + check_digit(body)
+
+
+def seed_hardship_case(session, name: str, *, status: str, closed_days_ago: int | None, day: dt.date) -> str:
+    """A hardship case (``name``: old, recent or open) with its event, decision, task, item and notice, relative
+    to ``day``; returns the person's ID number."""
+    pid = _pid({"old": "201", "recent": "311", "open": "421"}[name])
+    key = f"hardship|{pid}"
+    event = Event(id=make_id("event", key), key=key, event_type="medical_hardship", person_id=pid, subject=pid,
+                  village_code="370102001001", event_date=day - dt.timedelta(days=1500),
+                  detected_on=day - dt.timedelta(days=1500), details={"household_id": f"H{pid[-6:]}", "oop_12m": 15800})
+    session.add(event)
+    session.flush()
+    decision = Decision(id=make_id("decision", event.id), event_id=event.id, event_type="medical_hardship",
+                        route="assistant_task", ruleset="medical_hardship", ruleset_version="v1", model_version=None,
+                        score=0.9, explanation={"values": {"oop_12m": "15800", "birth_date": "1958-03-17"}},
+                        decided_on=event.detected_on)
+    closed_on = day - dt.timedelta(days=closed_days_ago) if closed_days_ago is not None else None
+    case = Case(id=make_id("case", event.id), event_id=event.id, event_type="medical_hardship", title="残疾人救助一件事",
+                person_id=pid, household_id=f"H{pid[-6:]}", village_code="370102001001", status=status,
+                lead_department="civil_affairs", opened_on=event.detected_on, closed_on=closed_on)
+    session.add_all([decision, case])
+    session.flush()
+    session.add_all([
+        Task(id=make_id("task", event.id), event_id=event.id, decision_id=decision.id, kind="home_visit",
+             person_id=pid, village_code="370102001001", reason="近12个月自付医疗费用超过规定比例", priority=0.9,
+             created_on=event.detected_on, status="done", outcome="confirmed", outcome_notes=f"本人 {name} 在家",
+             outcome_on=event.detected_on, case_id=case.id),
+        Item(id=make_id("item", case.id, "assessment"), case_id=case.id, service="assessment", label="残疾评定",
+             department="disabled_persons_federation", stage=1, status="done", depends_on=[], due_date=day,
+             amount=1200.0, result={"certificate": "C-123456"}, done_on=closed_on),
+        Notice(id=make_id("notice", event.id), event_id=event.id, person_id=pid, channel="sms",
+               address="13800000000", template="medical_hardship_case_opened", body=f"赵桂兰您好 {pid[-4:]}",
+               created_on=event.detected_on, status="sent"),
+    ])
+    return pid

@@ -8,6 +8,7 @@ column at once.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 
@@ -18,6 +19,7 @@ __all__ = [
     "birth_date_of",
     "sex_of",
     "mask",
+    "redact",
     "valid_expr",
     "birth_date_expr",
     "sex_expr",
@@ -64,6 +66,17 @@ def mask(id_number: str | None) -> str | None:
     if len(id_number) < 10:
         return "*" * len(id_number)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+# An 18-character ID inside free text, also typed with spaces or hyphens between its parts.
+_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})[ -]?([0-9]{8})[ -]?([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+
+
+def redact(text: str | None) -> str | None:
+    """Free text (notes, reasons) with every ID number in it masked, however it was spaced."""
+    if text is None:
+        return None
+    return _IN_TEXT.sub(lambda m: mask("".join(m.groups()).upper()) or "", text)
 
 
 def _digit(col: pl.Expr, i: int) -> pl.Expr:

@@ -198,7 +198,8 @@ def stage_notify(settings: Settings, *, day: dt.date, sender: str | None = None)
     with session_scope(url) as session:
         rendered = render_outbox(session, settings=settings, day=day)
     failpoint("notify.rendered")
-    report = drain(url, sender_for(sender, home=settings.home), at=dt.datetime.combine(day, dt.time(23, 59)))
+    report = drain(url, sender_for(sender, home=settings.home, env=settings.env),
+                   at=dt.datetime.combine(day, dt.time(23, 59)))
     report.rendered = rendered
     return report
 

@@ -18,7 +18,7 @@ from wugan.orchestration import EVENT_FEEDS, EVENTS, FEEDS, TZ, connection_url, 
 
 DAG_IDS = {
     "wugan_ingest", *(f"wugan_event_{e}" for e in EVENTS), "wugan_assign", "wugan_review_sample",
-    "wugan_deadline_watch", "wugan_notices", "wugan_retrain",
+    "wugan_deadline_watch", "wugan_notices", "wugan_retrain", "wugan_retention",
 }
 
 

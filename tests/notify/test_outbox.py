@@ -97,14 +97,14 @@ def receiver():
 
 def test_a_failing_webhook_is_retried_and_nothing_is_sent_twice(outbox, receiver):
     _Receiver.fail_first = 100
-    report = drain(outbox, WebhookSender(receiver), at=AT, tries=2, backoff=0.01)
+    report = drain(outbox, WebhookSender(receiver, plain_http=True), at=AT, tries=2, backoff=0.01)
     assert report.sent == 0 and report.retried == 5
     with session_scope(outbox) as session:
         pending = session.scalars(select(Notice)).all()
         assert all(n.status == "pending" and n.attempts == 1 and "503" in n.last_error for n in pending)
     _Receiver.fail_first = 0
-    assert drain(outbox, WebhookSender(receiver), at=AT, backoff=0.01).sent == 5
-    assert drain(outbox, WebhookSender(receiver), at=AT, backoff=0.01).sent == 0
+    assert drain(outbox, WebhookSender(receiver, plain_http=True), at=AT, backoff=0.01).sent == 5
+    assert drain(outbox, WebhookSender(receiver, plain_http=True), at=AT, backoff=0.01).sent == 0
     keys = [key for key, _ in _Receiver.received]
     assert len(keys) == 5 and len(set(keys)) == 5
     assert all(body["id"] == key for key, body in _Receiver.received)

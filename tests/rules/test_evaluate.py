@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from wugan.cli.rules import app
-from wugan.rules import RuleError, load_parameter, load_ruleset
+from wugan.rules import RuleError, load_parameter, load_ruleset, sandbox
 from wugan.rules.testing import run_tests
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -66,7 +65,7 @@ def test_duckdb_and_polars_agree_and_pass_inputs_through():
     rs = load_ruleset("old_age_allowance", rules_dir=REPO_RULES)
     df = persons()
     from_frame = rs.evaluate_frame(df, as_of=D(2025, 3, 1))
-    con = duckdb.connect()
+    con = sandbox.connect()
     con.register("people", df)
     from_duckdb = rs.evaluate(con, "people", as_of=D(2025, 3, 1)).pl()
     assert from_frame.equals(from_duckdb)

@@ -132,3 +132,31 @@ def test_assistant_confirms_visit_and_reviewer_sees_case(server):
             page.screenshot(path=SHOTS / "12-admin.png", full_page=True)
         finally:
             browser.close()
+
+
+def test_every_page_works_under_its_content_security_policy(server):
+    """No page breaks its own CSP: no refused script, style or frame in the console, and htmx runs."""
+    from playwright.sync_api import sync_playwright
+
+    base, world = server
+    pages = {"xly1": ["/tasks", f"/tasks/{world.tasks['t_east']}"],
+             "shenhe": ["/review", "/cases", f"/cases/{world.cases['death']}", "/work", "/overdue", "/held"],
+             "fenxi": ["/analytics"], "admin": ["/admin"]}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            for username, paths in pages.items():
+                context = browser.new_context(locale="zh-CN")
+                page = context.new_page()
+                refused: list[str] = []
+                page.on("console", lambda m, r=refused: r.append(m.text) if "Content Security Policy" in m.text else None)
+                _login(page, base, username)
+                for path in ["/login", *paths]:
+                    page.goto(f"{base}{path}")
+                    page.wait_for_load_state("load")
+                    if path != "/login":
+                        assert page.evaluate("typeof window.htmx") == "object", path
+                assert refused == [], (username, refused)
+                context.close()
+        finally:
+            browser.close()

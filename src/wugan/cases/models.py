@@ -37,6 +37,7 @@ __all__ = [
     "Notice",
     "AuditLog",
     "Offset",
+    "AccessLog",
     "OptOut",
     "Alert",
     "ShadowDecision",
@@ -112,6 +113,7 @@ class Case(Base):
     lead_department: Mapped[str] = mapped_column(String(40))
     opened_on: Mapped[dt.date] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    purged_on: Mapped[dt.date | None] = mapped_column(Date, doc="personal data removed after the retention period")
 
 
 class Item(Base):
@@ -203,6 +205,24 @@ class AuditLog(Base):
     entity_id: Mapped[str] = mapped_column(String(40), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AccessLog(Base):
+    """Who saw whose personal data, where and when (PIPL art. 28): the database refuses updates and deletes.
+
+    ``entity_ids`` name the rows shown (tasks, cases, decisions, items): opaque
+    ids, so the log itself holds no ID number or name.
+    """
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(40), index=True)
+    channel: Mapped[str] = mapped_column(String(8), doc="page or api")
+    path: Mapped[str] = mapped_column(String(120), doc="the route, e.g. /api/tasks/{task_id}")
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_ids: Mapped[list[Any]] = mapped_column(default=list)
+    fields: Mapped[list[Any]] = mapped_column(default=list, doc="what was shown: name, id_masked, phone, medical")
 
 
 class Offset(Base):

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from wugan.cli.options import Home
 from wugan.errors import InputError
+from wugan.rules import sandbox
 from wugan.rules.loader import load_all, load_ruleset
 from wugan.rules.testing import run_tests
 from wugan.settings import get_settings
@@ -91,7 +92,7 @@ def eval_cmd(
     readers = {".csv": "read_csv", ".parquet": "read_parquet"}
     if suffix_in not in readers or suffix_out not in readers:
         raise typer.BadParameter("files must end in .csv or .parquet")
-    con = duckdb.connect()
+    con = sandbox.connect(readable=[input.parent, output.parent])
     path_in = str(input).replace("'", "''")
     try:
         rel = rs.evaluate(con, f"SELECT * FROM {readers[suffix_in]}('{path_in}')", as_of=_as_of(as_of))

@@ -96,10 +96,13 @@ def attach_views(con: duckdb.DuckDBPyConnection, lake: Path,
 def connect(settings: Settings, found: pl.DataFrame | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake's views: no file lock, so readers never block each other.
 
-    ``found`` is a manifest read before (``ledger.manifest``): the views then show exactly the batches
-    it lists, so a reader that records how far it has read never skips one landed in between.
+    Rules are evaluated on it, so it is sandboxed: it reads the lake and nothing else. ``found`` is a
+    manifest read before (``ledger.manifest``): the views then show exactly the batches it lists, so a
+    reader that records how far it has read never skips one landed in between.
     """
-    return attach_views(duckdb.connect(), settings.lake, found)
+    from wugan.rules.sandbox import connect as sandboxed
+
+    return attach_views(sandboxed(readable=[settings.lake]), settings.lake, found)
 
 
 @contextmanager

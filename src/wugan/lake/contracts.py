@@ -14,6 +14,7 @@ from typing import Literal
 
 __all__ = [
     "REASONS",
+    "PROVINCES",
     "Column",
     "Check",
     "Contract",
@@ -23,6 +24,14 @@ __all__ = [
 ]
 
 ColumnType = Literal["str", "int", "float", "date", "bool", "id", "region"]
+
+# GB/T 2260 province-level codes, the first two digits of an ID number's address code (81, 82 and 83:
+# residence permits of Hong Kong, Macao and Taiwan residents). The other four digits name the county
+# where the number was first issued, which need not be in this city: people move, counties are renamed.
+PROVINCES = frozenset({
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42",
+    "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
+})
 
 REASONS: dict[str, str] = {
     "missing_required": "必填字段为空 (required field is empty)",
@@ -35,6 +44,9 @@ REASONS: dict[str, str] = {
     "id_birth_mismatch": "身份证号出生日期与出生日期字段不符 (ID birth date ≠ birth_date)",
     "id_sex_mismatch": "身份证号性别位与性别不符 (ID sex digit ≠ sex)",
     "unknown_region": "行政区划代码不存在 (unknown region code)",
+    "bad_id_region": "身份证号前两位不是省级行政区划代码 (ID number's first two digits are no province code)",
+    "markup": "含标记、控制字符、脚本或公式 (markup, control characters, a script link or a formula)",
+    "bad_phone": "不是11位手机号码 (not an 11-digit mobile number)",
     "duplicate_key": "主键重复 (duplicate key)",
     "missing_column": "文件缺少列，整个文件拒收 (file lacks a column; refused whole)",
     "unexpected_column": "文件有多余列，整个文件拒收 (file has an unexpected column; refused whole)",
@@ -54,6 +66,7 @@ class Column:
     money: bool = False
     personal: bool = False
     not_after_delivery: bool = False
+    phone: bool = False  # a mainland mobile number: 11 digits, 1[3-9]…
 
     @property
     def storage(self) -> str:
@@ -162,7 +175,7 @@ CONTRACTS: dict[str, Contract] = {
                 Column("birth_date", "date", "date of birth"),
                 Column("household_id", "str", "household (户) identifier"),
                 Column("hukou_village", "region", "village of household registration (户籍)"),
-                Column("phone", "str", "mobile phone", required=False, personal=True),
+                Column("phone", "str", "mobile phone", required=False, personal=True, phone=True),
                 Column("employment", "str", "employment category", allowed=EMPLOYMENT),
                 Column("alive", "bool", "alive on the delivery day"),
             ),
@@ -294,7 +307,7 @@ CONTRACTS: dict[str, Contract] = {
                 Column("assistant_id", "str", "assistant identifier"),
                 Column("name", "str", "name", personal=True),
                 Column("village_code", "region", "village served"),
-                Column("phone", "str", "mobile phone", personal=True),
+                Column("phone", "str", "mobile phone", personal=True, phone=True),
                 Column("weekly_capacity", "int", "home visits per week", minimum=1, maximum=20),
             ),
         ),

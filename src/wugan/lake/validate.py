@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from wugan import ids
-from wugan.lake.contracts import REASONS, Column, Contract
+from wugan.lake.contracts import PROVINCES, REASONS, Column, Contract
 
 __all__ = ["Validated", "validate", "QUARANTINE_SCHEMA"]
 
@@ -53,6 +53,12 @@ def _parsed(column: Column) -> pl.Expr:
             return raw
 
 
+# Text that pages or notices would render: angle brackets, control characters, a script link, or a
+# spreadsheet formula (quarantine files are opened in spreadsheets).
+MARKUP = r"[<>\x00-\x1F\x7F]|^[=@]|^(?i:javascript|vbscript|data):"
+MOBILE = r"^1[3-9][0-9]{9}$"
+
+
 def _masked(column: Column) -> pl.Expr:
     raw = pl.col(column.name)
     if column.type == "id":
@@ -72,6 +78,11 @@ def _field_faults(column: Column, delivery: dt.date) -> list[tuple[str, pl.Expr]
     faults.append((unparsed, present & typed.is_null()))
     if column.type == "id":
         faults.append(("bad_check_digit", present & ~ids.valid_expr(typed)))
+        faults.append(("bad_id_region", present & ~typed.str.slice(0, 2).is_in(sorted(PROVINCES))))
+    if column.type == "str":
+        faults.append(("markup", present & typed.str.contains(MARKUP)))
+    if column.phone:
+        faults.append(("bad_phone", present & ~typed.str.contains(MOBILE)))
     if column.allowed is not None:
         faults.append(("bad_value", present & ~typed.is_in(list(column.allowed))))
     if column.minimum is not None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 from rich.console import Console
@@ -60,8 +61,17 @@ class ConsoleSender:
 
 @dataclass
 class WebhookSender:
+    """POSTs each notice as JSON; notices carry names and phones, so only over TLS outside development."""
+
     url: str
     timeout: float = 10.0
+    plain_http: bool = False
+
+    def __post_init__(self) -> None:
+        scheme = urlsplit(self.url).scheme.lower()
+        if scheme != "https" and not (scheme == "http" and self.plain_http):
+            raise InputError(f"a webhook needs an https:// URL, not {scheme or 'no scheme'}:// "
+                             "(plain http:// is allowed only when WUGAN_ENV=development)")
 
     def send(self, notice: Notice) -> None:
         response = httpx.post(
@@ -74,15 +84,15 @@ class WebhookSender:
         response.raise_for_status()
 
 
-def sender_for(spec: str | None, *, home: Path) -> Sender:
-    """``file`` (default: ``<home>/outbox``), ``console``, or an http(s) URL for a webhook."""
+def sender_for(spec: str | None, *, home: Path, env: str) -> Sender:
+    """``file`` (default: ``<home>/outbox``), ``console``, or an https URL for a webhook (http in development)."""
     if spec in (None, "", "file"):
         return FileSender(home / "outbox")
     if spec == "console":
         return ConsoleSender(Console())
-    if spec.startswith(("http://", "https://")):
-        return WebhookSender(spec)
-    raise InputError(f"unknown notice sender {spec!r}: use file, console or an http(s) URL")
+    if urlsplit(spec).scheme.lower() in ("http", "https"):
+        return WebhookSender(spec, plain_http=env == "development")
+    raise InputError(f"unknown notice sender {spec!r}: use file, console or an https:// URL")
 
 
 @dataclass

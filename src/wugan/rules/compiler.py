@@ -16,6 +16,7 @@ import duckdb
 from wugan.errors import RuleError
 from wugan.rules.expressions import rename_columns, to_sql
 from wugan.rules.params import parameter_sql
+from wugan.rules.sandbox import connect, is_sandboxed
 
 if TYPE_CHECKING:
     import polars as pl
@@ -116,7 +117,10 @@ def compile_sql(
 def evaluate(
     rs: RuleSet, con: duckdb.DuckDBPyConnection, source: str, *, as_of: dt.date | str
 ) -> duckdb.DuckDBPyRelation:
-    """Lazy relation with the rule results for every row of ``source``."""
+    """Lazy relation with the rule results for every row of ``source``, on a sandboxed connection only."""
+    if not is_sandboxed(con):
+        raise ValueError("rules are evaluated only on a sandboxed DuckDB connection "
+                         "(wugan.rules.sandbox.connect or wugan.lake.connect)")
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
     described = con.sql(f"SELECT * FROM {_source_sql(source)}")
@@ -126,7 +130,7 @@ def evaluate(
 
 def evaluate_frame(rs: RuleSet, df: pl.DataFrame, *, as_of: dt.date | str) -> pl.DataFrame:
     """Evaluate over a polars frame via Arrow; returns a polars frame in the input's row order."""
-    con = duckdb.connect()
+    con = connect()
     try:
         con.register("__frame", df.with_row_index("__row"))
         rel = evaluate(rs, con, "SELECT * FROM __frame", as_of=as_of)

@@ -19,6 +19,7 @@ import duckdb
 from sqlglot import exp
 
 from wugan.errors import RuleError
+from wugan.rules import sandbox
 from wugan.rules.compiler import AS_OF, evaluate, evaluate_frame
 from wugan.rules.expressions import (
     ExpressionError,
@@ -380,7 +381,7 @@ class _Builder:
 
     def typecheck(self, inputs, raw, order, outcomes) -> dict[str, Node]:
         """Bind each expression in DuckDB over an empty relation typed like its inputs."""
-        con = duckdb.connect()
+        con = sandbox.connect()
         types: dict[str, str] = {**inputs, AS_OF: "DATE"}
 
         def bind(tree: exp.Expression, kp: tuple, what: str) -> str:
@@ -461,7 +462,10 @@ def load_ruleset(name: str, *, rules_dir: Path, overrides: dict[str, Scalar] | N
         raise RuleError(path, None, f"unknown rule set '{name}'", hint="`wugan rules list` names the rule sets")
     overrides = dict(overrides or {})
     for value in overrides.values():
-        sql_literal(value, "DOUBLE")  # reject non-scalars early
+        try:
+            sql_literal(value, "DOUBLE")  # reject non-scalars and non-finite numbers early
+        except ValueError as e:
+            raise RuleError(path, None, f"override value {value!r}: {e}") from None
         if not isinstance(value, bool | int | float | str | dt.date | None):
             raise RuleError(path, None, f"override value {value!r} must be a scalar")
     return load_file(name, path, rules_dir=rules_dir, overrides=overrides)

@@ -10,6 +10,7 @@ override that is not in force falls back to the default values.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -122,7 +123,13 @@ def _infer_type(values: list[Scalar]) -> str:
 
 
 def sql_literal(value: Scalar, sql_type: str) -> str:
-    """A typed SQL literal; values come from YAML, so strings are quoted and escaped."""
+    """A typed SQL literal; values come from YAML, so strings are quoted and escaped.
+
+    A NaN or infinite number has no literal (Python would write a bare word that
+    SQL reads as a column name): it is refused here and at load.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
     if value is None:
         return f"CAST(NULL AS {sql_type})"
     if isinstance(value, bool):
@@ -175,6 +182,8 @@ def _dated(doc: YamlDoc, kp: tuple, raw: Any) -> DatedValues:
             value = entry
         if isinstance(value, dt.datetime) or not isinstance(value, bool | int | float | str | dt.date | None):
             raise doc.error((*kp, start), f"value for {start.isoformat()} must be a scalar or null")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise doc.error((*kp, start), f"value for {start.isoformat()} must be a finite number, not {value!r}")
         entries.append((start, value))
     entries.sort(key=lambda e: e[0])
     return DatedValues(tuple(entries))

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from wugan.errors import RuleError
+from wugan.rules import sandbox
 from wugan.rules.loader import RuleSet, load_ruleset, ruleset_names
 from wugan.rules.yamldoc import load_yaml
 
@@ -78,7 +77,7 @@ def run_ruleset_tests(rs: RuleSet, *, rules_dir: Path) -> list[CaseResult]:
         rows.append((i, as_of, *(case["input"].get(c) for c in rs.inputs)))
         valid.append(i)
     if rows:
-        con = duckdb.connect()
+        con = sandbox.connect()
         cols = ", ".join(f'"{c}" {t}' for c, t in rs.inputs.items())
         con.execute(f"CREATE TABLE cases (__case INTEGER, __case_as_of DATE, {cols})")
         con.executemany(f"INSERT INTO cases VALUES ({', '.join('?' * (len(rs.inputs) + 2))})", rows)

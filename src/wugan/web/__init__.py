@@ -23,4 +23,4 @@ def serve(host: str = "127.0.0.1", port: int = 8000, home: Path | str | None = N
     if today is not None:
         def clock() -> dt.datetime:
             return dt.datetime.combine(today, dt.datetime.now().time())
-    uvicorn.run(create_app(settings, clock=clock), host=host, port=port, proxy_headers=True)
+    uvicorn.run(create_app(settings, clock=clock), host=host, port=port, proxy_headers=True, server_header=False)

@@ -1,4 +1,8 @@
-"""Creating web accounts: one by one (``wugan users add``) and the demo's set."""
+"""Web accounts: created one by one (``wugan users add``) or as the demo's set; passwords and activation.
+
+A new password, deactivation and reactivation each end the user's open
+sessions (``User.session_version`` moves on).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wugan.cases.models import Task, make_id
-from wugan.cases.users import ROLES, User
+from wugan.cases.models import Task
+from wugan.cases.users import ROLES, User, new_user_id
 from wugan.cases.workflow import audit
 from wugan.errors import InputError
 from wugan.web.auth import hash_password
 
-__all__ = ["Login", "add_user", "create_demo_users"]
+__all__ = ["Login", "add_user", "set_password", "set_active", "create_demo_users"]
 
 
 @dataclass(frozen=True)
@@ -36,18 +40,52 @@ def add_user(session: Session, *, username: str, password: str, role: str, displ
         raise InputError("an assistant needs --villages")
     if role == "reviewer" and not departments:
         raise InputError("a reviewer needs --departments")
-    if len(password) < 8:
-        raise InputError("a password has at least 8 characters")
+    _check_password(password)
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise InputError(f"user {username!r} exists")
     at = at or dt.datetime.now()
-    user = User(id=make_id("user", username), username=username, display_name=display_name or username,
+    user = User(id=new_user_id(), username=username, display_name=display_name or username,
                 password_hash=hash_password(password), role=role, villages=list(villages or []),
                 departments=list(departments or []), assistant_id=assistant_id, active=True, created_at=at)
     session.add(user)
     audit(session, actor=actor, action="user_created", entity="user", entity_id=user.id, before=None,
           after={"username": username, "role": role, "villages": user.villages, "departments": user.departments},
           at=at)
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise InputError("a password has at least 8 characters")
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise InputError(f"no user {username!r}")
+    return user
+
+
+def set_password(session: Session, *, username: str, password: str, actor: str = "cli",
+                 at: dt.datetime | None = None) -> User:
+    """A new password; every session of the user ends."""
+    _check_password(password)
+    user = _user(session, username)
+    user.password_hash = hash_password(password)
+    audit(session, actor=actor, action="password_changed", entity="user", entity_id=user.id, before=None,
+          after=None, at=at or dt.datetime.now())
+    return user
+
+
+def set_active(session: Session, *, username: str, active: bool, actor: str = "cli",
+               at: dt.datetime | None = None) -> User:
+    """Deactivate or reactivate an account; either way its sessions end (none comes back)."""
+    user = _user(session, username)
+    before = user.active
+    user.active = active
+    user.session_version = (user.session_version or 0) + 1  # also when nothing changed: a reactivation ends all
+    audit(session, actor=actor, action="user_activated" if active else "user_deactivated", entity="user",
+          entity_id=user.id, before={"active": before}, after={"active": active}, at=at or dt.datetime.now())
     return user
 
 
@@ -82,7 +120,7 @@ def create_demo_users(session: Session, *, assistant_id: str | None = None, pass
         pw = password or secrets.token_urlsafe(9)
         existing = session.scalars(select(User).where(User.username == username)).first()
         if existing is not None:
-            existing.password_hash = hash_password(pw)
+            set_password(session, username=username, password=pw, actor="demo")
         else:
             add_user(session, username=username, password=pw, role=role, display_name=name, actor="demo", **scope)
         logins.append(Login(username=username, password=pw, role=role, scope=text))

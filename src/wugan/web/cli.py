@@ -1,8 +1,9 @@
-"""``wugan serve`` and ``wugan users add``: mount ``app`` in the main CLI."""
+"""``wugan serve`` and ``wugan users``: mount ``app`` in the main CLI."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -60,6 +61,53 @@ def add(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"created {username} ({role})")
+
+
+def _change(home: Path | None, change) -> None:
+    from wugan.cases.db import migrate, session_scope
+    from wugan.settings import get_settings
+
+    settings = get_settings(home)
+    migrate(settings.case_store_url)
+    try:
+        with session_scope(settings.case_store_url) as session:
+            change(session)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@users.command("passwd")
+def passwd(
+    username: Annotated[str, typer.Argument(help="login name")],
+    password: Annotated[str | None, typer.Option("--password", help="else asked for")] = None,
+    home: Home = None,
+) -> None:
+    """Set a new password; the user's open sessions end."""
+    from wugan.web.accounts import set_password
+
+    if password is None:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    _change(home, lambda s: set_password(s, username=username, password=password))
+    typer.echo(f"password of {username} changed; its sessions ended")
+
+
+@users.command("deactivate")
+def deactivate(username: Annotated[str, typer.Argument(help="login name")], home: Home = None) -> None:
+    """Stop an account from logging in; its open sessions end."""
+    from wugan.web.accounts import set_active
+
+    _change(home, lambda s: set_active(s, username=username, active=False))
+    typer.echo(f"{username} deactivated")
+
+
+@users.command("activate")
+def activate(username: Annotated[str, typer.Argument(help="login name")], home: Home = None) -> None:
+    """Let a deactivated account log in again (with a new login: no old session comes back)."""
+    from wugan.web.accounts import set_active
+
+    _change(home, lambda s: set_active(s, username=username, active=True))
+    typer.echo(f"{username} activated")
 
 
 @users.command("demo")

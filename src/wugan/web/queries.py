@@ -9,7 +9,6 @@ pseudonyms.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
@@ -23,7 +22,7 @@ from wugan.cases.bundles import departments as department_names
 from wugan.cases.bundles import load_bundles
 from wugan.cases.models import Case, Decision, Event, Item, Task
 from wugan.cases.users import User
-from wugan.ids import mask
+from wugan.ids import mask, redact
 from wugan.settings import Settings
 from wugan.web import lake
 from wugan.web.auth import pseudonym
@@ -48,7 +47,6 @@ __all__ = [
 ]
 
 OPEN_ITEM = ("pending", "ready", "in_progress")
-_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 
 
 # ---------------------------------------------------------------- views
@@ -236,9 +234,18 @@ def monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _person(p: lake.Person | None, person_id: str | None) -> PersonView | None:
+def mask_phone(phone: str | None) -> str | None:
+    """138****0000: enough to tell two numbers apart, not enough to call."""
+    if not phone:
+        return phone
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
+
+
+def _person(p: lake.Person | None, person_id: str | None, *, phone: bool = False) -> PersonView | None:
+    """What a view shows of a person; the full phone only where the page shows it (``phone=True``)."""
     if p is not None:
-        return PersonView(name=p.name, id_masked=p.id_masked, phone=p.phone, address=p.address)
+        return PersonView(name=p.name, id_masked=p.id_masked, phone=p.phone if phone else mask_phone(p.phone),
+                          address=p.address)
     if person_id:
         return PersonView(name="（人口库无记录）", id_masked=mask(person_id) or "")
     return None
@@ -261,11 +268,11 @@ def _fmt(value: Any) -> str:
     if text in ("true", "false"):
         return "是" if text == "true" else "否"
     if text.isdigit() and len(text) >= 6:  # a code (region, record number), not a quantity
-        return _ID.sub(lambda m: mask(m.group(0)) or "", text)
+        return redact(text) or ""
     try:
         number = float(text)
     except ValueError:
-        return _ID.sub(lambda m: mask(m.group(0)) or "", text)
+        return redact(text) or ""
     return _fmt(number) if "." in text or len(text) > 4 else text
 
 
@@ -356,7 +363,8 @@ def _scope_departments(user: User) -> list[str] | None:
 # ---------------------------------------------------------------- assistant
 
 
-def _task_views(session: Session, settings: Settings, tasks: list[Task], *, today: dt.date) -> list[TaskView]:
+def _task_views(session: Session, settings: Settings, tasks: list[Task], *, today: dt.date,
+                phone: bool = False) -> list[TaskView]:
     events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_({t.event_id for t in tasks})))}
     decisions = {d.id: d for d in session.scalars(
         select(Decision).where(Decision.id.in_({t.decision_id for t in tasks if t.decision_id})))}
@@ -372,10 +380,10 @@ def _task_views(session: Session, settings: Settings, tasks: list[Task], *, toda
             status=t.status, status_label=label(TASK_STATUS_LABELS, t.status), priority=t.priority, week=t.week,
             due_date=t.due_date, overdue=bool(t.due_date and t.status != "done" and t.due_date < today),
             village_code=t.village_code, village_name=villages.get(t.village_code, t.village_code),
-            person=_person(people.get(t.person_id or ""), t.person_id), reason=t.reason,
+            person=_person(people.get(t.person_id or ""), t.person_id, phone=phone), reason=t.reason,
             explanation=explain(decision, rules_dir=settings.rules_dir) if decision else None,
             check=list(check), bring=list(bring), outcome=t.outcome, outcome_label=label(OUTCOME_LABELS, t.outcome),
-            outcome_notes=t.outcome_notes, outcome_on=t.outcome_on, case_id=t.case_id,
+            outcome_notes=redact(t.outcome_notes), outcome_on=t.outcome_on, case_id=t.case_id,
         ))
     return views
 
@@ -409,7 +417,7 @@ def task_for(session: Session, *, user: User, settings: Settings, task_id: str, 
     villages = _scope_villages(user)
     if task is None or (villages is not None and task.village_code not in villages):
         return None
-    return _task_views(session, settings, [task], today=today)[0]
+    return _task_views(session, settings, [task], today=today, phone=True)[0]
 
 
 # ---------------------------------------------------------------- reviewer
@@ -614,7 +622,7 @@ def overdue_for(session: Session, *, user: User, settings: Settings, today: dt.d
 # ---------------------------------------------------------------- analyst
 
 
-def analytics(session: Session, *, settings: Settings, secret: str, today: dt.date) -> AnalyticsView:
+def analytics(session: Session, *, settings: Settings, pseudonym_key: str, today: dt.date) -> AnalyticsView:
     """Volumes, rule versions, workload and visit outcomes: aggregates and keyed pseudonyms only."""
     per_day = session.execute(
         select(Decision.decided_on, Decision.event_type, Decision.route, func.count())
@@ -661,7 +669,7 @@ def analytics(session: Session, *, settings: Settings, secret: str, today: dt.da
         )
     ]
     recent = [
-        PseudonymousDecision(pseudonym=pseudonym(secret, person_id), event_type=d.event_type, route=d.route,
+        PseudonymousDecision(pseudonym=pseudonym(pseudonym_key, person_id), event_type=d.event_type, route=d.route,
                              ruleset=d.ruleset, ruleset_version=d.ruleset_version, score=d.score,
                              decided_on=d.decided_on, review=d.review)
         for d, person_id in session.execute(

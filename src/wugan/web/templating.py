@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from wugan.ids import mask
+from wugan.ids import redact
 from wugan.web import texts
 from wugan.web.charts import stacked_bars
 
@@ -31,18 +30,16 @@ def _date(value) -> str:
     return "" if value is None else f"{value.month}月{value.day}日" if hasattr(value, "month") else str(value)
 
 
-_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
-
-
 def _redact(value: object) -> str:
-    """Mask anything that looks like an 18-character ID number (audit details are free-form)."""
-    return _ID.sub(lambda m: mask(m.group(0)) or "", str(value))
+    """Mask anything that looks like an ID number (audit details are free-form)."""
+    return redact(str(value)) or ""
 
 
 templates.env.filters.update(money=_money, cndate=_date, redact=_redact)
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, status_code: int = 200, headers: dict[str, str] | None = None,
+           **context: Any) -> HTMLResponse:
     user = getattr(request.state, "user", None)
     context |= {
         "user": user,
@@ -51,4 +48,4 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "message": request.query_params.get("msg", ""),
         "error": request.query_params.get("err", ""),
     }
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)

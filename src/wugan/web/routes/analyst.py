@@ -21,7 +21,7 @@ router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 def analytics_page(request: Request, user: User = Depends(require_role("analyst")),
                    db: Session = Depends(get_db)) -> Response:
     settings = request.app.state.settings
-    view = analytics(db, settings=settings, secret=request.app.state.secret, today=today(request))
+    view = analytics(db, settings=settings, pseudonym_key=request.app.state.pseudonym_key, today=today(request))
     event_types = sorted({r.event_type for r in view.volumes})
     return render(request, "analyst/analytics.html", view=view, event_types=event_types,
                   take_up=take_up_summary(settings), take_up_reasons=REASONS)

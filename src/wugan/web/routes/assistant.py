@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from wugan.cases.models import VISIT_OUTCOMES
 from wugan.cases.users import User
-from wugan.cases.workflow import WorkflowError, audit, record_visit
+from wugan.cases.workflow import WorkflowError, record_visit
+from wugan.ids import redact
+from wugan.web.access import record_access
 from wugan.web.auth import check_csrf, require_role
 from wugan.web.deps import get_db
 from wugan.web.queries import task_for, tasks_for
@@ -23,6 +25,7 @@ assistant_only = require_role("assistant")
 @router.get("/tasks")
 def task_list(request: Request, user: User = Depends(assistant_only), db: Session = Depends(get_db)) -> Response:
     open_tasks, done = tasks_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    record_access(request, db, user, [open_tasks, done])
     return render(request, "assistant/tasks.html", tasks=open_tasks, done=done)
 
 
@@ -32,9 +35,7 @@ def task_page(task_id: str, request: Request, user: User = Depends(assistant_onl
     task = task_for(db, user=user, settings=request.app.state.settings, task_id=task_id, today=today(request))
     if task is None:
         raise HTTPException(404, "没有这个任务，或它不属于您负责的村")
-    audit(db, actor=actor(user), action="task_viewed", entity="task", entity_id=task.id, before=None, after=None,
-          at=now(request))
-    db.commit()
+    record_access(request, db, user, task)
     return render(request, "assistant/task.html", task=task, outcomes=OUTCOME_LABELS)
 
 
@@ -46,7 +47,7 @@ def visit(task_id: str, request: Request, outcome: str = Form(...), notes: str =
     if outcome not in VISIT_OUTCOMES:
         return back(f"/tasks/{task_id}", err="请选择走访结果")
     try:
-        case = record_visit(db, task_id=task_id, outcome=outcome, notes=notes.strip(), actor=actor(user),
+        case = record_visit(db, task_id=task_id, outcome=outcome, notes=redact(notes.strip()) or "", actor=actor(user),
                             at=now(request))
     except WorkflowError as exc:
         db.rollback()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -12,12 +14,16 @@ from wugan.cases.users import User
 from wugan.cases.workflow import audit
 from wugan.web.auth import (
     LOGIN_COOKIE,
+    LOGIN_FORM_SECONDS,
     SESSION_COOKIE,
     check_csrf,
     current_user,
+    end_session,
+    open_session,
     require_role,
-    session_data,
-    verify_password,
+    session_token,
+    verify_login,
+    web_session,
 )
 from wugan.web.deps import get_db
 from wugan.web.routes.common import actor, now
@@ -40,18 +46,20 @@ def root(user: User = Depends(current_user)) -> RedirectResponse:
     return RedirectResponse(HOMES[user.role], status_code=303)
 
 
-def _login_page(request: Request, *, error: str = "", status_code: int = 200, username: str = "") -> Response:
+def _login_page(request: Request, *, error: str = "", status_code: int = 200, username: str = "",
+                headers: dict[str, str] | None = None) -> Response:
+    """The form with a fresh one-time token: every attempt needs a new one."""
     cookie, token = request.app.state.signer.login_cookie()
     response = render(request, "login.html", status_code=status_code, login_token=token, login_error=error,
-                      next=_safe_next(request.query_params.get("next")), username=username)
+                      next=_safe_next(request.query_params.get("next")), username=username, headers=headers)
     response.set_cookie(LOGIN_COOKIE, cookie, httponly=True, samesite="lax", secure=request.app.state.secure_cookies,
-                        max_age=3600)
+                        max_age=LOGIN_FORM_SECONDS)
     return response
 
 
 @router.get("/login")
-def login_form(request: Request) -> Response:
-    if session_data(request) is not None:
+def login_form(request: Request, found=Depends(web_session)) -> Response:
+    if found is not None:
         return RedirectResponse("/", status_code=303)
     return _login_page(request)
 
@@ -59,31 +67,44 @@ def login_form(request: Request) -> Response:
 @router.post("/login")
 def login(request: Request, username: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
           next: str = Form("/"), db: Session = Depends(get_db)) -> Response:
-    signer = request.app.state.signer
+    signer, throttle = request.app.state.signer, request.app.state.throttle
     expected = signer.read_login(request.cookies.get(LOGIN_COOKIE))
-    if expected is None or expected != csrf_token:
+    if (expected is None or not hmac.compare_digest(expected, csrf_token)
+            or not throttle.first_use(expected, seconds=LOGIN_FORM_SECONDS)):
         return _login_page(request, error="页面已过期，请重新登录。", status_code=403, username=username)
-    user = db.scalars(select(User).where(User.username == username.strip())).first()
+    name, address = username.strip(), request.client.host if request.client else "-"
     at = now(request)
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        audit(db, actor=f"anon:{username.strip()[:30]}", action="login_failed", entity="user",
-              entity_id=username.strip()[:40], before=None, after=None, at=at)
+    wait = throttle.wait_seconds(name, address)
+    if wait:
+        audit(db, actor=f"anon:{name[:30]}", action="login_throttled", entity="user", entity_id=name[:40],
+              before=None, after=None, at=at)
+        db.commit()
+        minutes = -(-wait // 60)
+        return _login_page(request, error=f"尝试次数过多，请 {minutes} 分钟后再试。", status_code=429,
+                           username=username, headers={"Retry-After": str(wait)})
+    user = db.scalars(select(User).where(User.username == name)).first()
+    if not verify_login(user, password):
+        throttle.failed(name, address)
+        audit(db, actor=f"anon:{name[:30]}", action="login_failed", entity="user", entity_id=name[:40],
+              before=None, after=None, at=at)
         db.commit()
         return _login_page(request, error="用户名或密码错误。", status_code=401, username=username)
+    assert user is not None
     user.last_login = at
+    token, _ = open_session(db, user=user, hours=request.app.state.session_hours)
     audit(db, actor=actor(user), action="login", entity="user", entity_id=user.id, before=None,
           after={"role": user.role}, at=at)
     db.commit()
-    cookie, _ = signer.session_cookie(user.id)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=request.app.state.secure_cookies,
-                        max_age=signer.max_age)
+    response.set_cookie(SESSION_COOKIE, signer.session_cookie(token), httponly=True, samesite="lax",
+                        secure=request.app.state.secure_cookies, max_age=signer.max_age)
     response.delete_cookie(LOGIN_COOKIE)
     return response
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
 def logout(request: Request, user: User = Depends(current_user), db: Session = Depends(get_db)) -> Response:
+    end_session(db, session_token(request))
     audit(db, actor=actor(user), action="logout", entity="user", entity_id=user.id, before=None, after=None,
           at=now(request))
     db.commit()

@@ -14,6 +14,8 @@ from wugan.cases.workflow import (
     review_decision,
     start_item,
 )
+from wugan.ids import redact
+from wugan.web.access import record_access
 from wugan.web.auth import check_csrf, require_role
 from wugan.web.deps import get_db
 from wugan.web.queries import (
@@ -40,6 +42,7 @@ def _safe_back(target: str, default: str) -> str:
 @router.get("/review")
 def review_queue(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)) -> Response:
     reviews = reviews_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    record_access(request, db, user, reviews)
     return render(request, "review/queue.html", reviews=reviews)
 
 
@@ -52,7 +55,7 @@ def review(decision_id: str, request: Request, verdict: str = Form(...), reason:
     if verdict == "revoked" and not reason.strip():
         return back("/review", err="撤销需填写原因")
     try:
-        review_decision(db, decision_id=decision_id, verdict=verdict, reason=reason.strip(), actor=actor(user),
+        review_decision(db, decision_id=decision_id, verdict=verdict, reason=redact(reason.strip()) or "", actor=actor(user),
                         at=now(request))
     except WorkflowError as exc:
         db.rollback()
@@ -66,6 +69,7 @@ def case_list(request: Request, status: str = "open", user: User = Depends(revie
               db: Session = Depends(get_db)) -> Response:
     status = status if status in ("open", "closed") else "open"
     cases = cases_for(db, user=user, settings=request.app.state.settings, today=today(request), status=status)
+    record_access(request, db, user, cases)
     return render(request, "review/cases.html", cases=cases, status=status)
 
 
@@ -75,18 +79,21 @@ def case_page(case_id: str, request: Request, user: User = Depends(reviewer_only
     case = case_for(db, user=user, settings=request.app.state.settings, case_id=case_id, today=today(request))
     if case is None:
         raise HTTPException(404, "没有这件事，或其中没有您部门的事项")
+    record_access(request, db, user, case)
     return render(request, "review/case.html", case=case)
 
 
 @router.get("/work")
 def work(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)) -> Response:
     items = work_items_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    record_access(request, db, user, items)
     return render(request, "review/work.html", items=items)
 
 
 @router.get("/overdue")
 def overdue(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)) -> Response:
     view = overdue_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    record_access(request, db, user, view)
     return render(request, "review/overdue.html", overdue=view)
 
 
@@ -105,12 +112,12 @@ def item_action(item_id: str, action: str, request: Request, result: str = Form(
         elif action == "complete":
             if not result.strip():
                 return back(target, err="办结需填写结果（如证照编号）")
-            complete_item(db, item_id=item_id, result={"certificate": result.strip()}, actor=who, at=at)
+            complete_item(db, item_id=item_id, result={"certificate": redact(result.strip())}, actor=who, at=at)
             msg = "已办结，后续事项已就绪"
         elif action == "reject":
             if not reason.strip():
                 return back(target, err="不予办理需填写原因")
-            reject_item(db, item_id=item_id, reason=reason.strip(), actor=who, at=at)
+            reject_item(db, item_id=item_id, reason=redact(reason.strip()) or "", actor=who, at=at)
             msg = "已标记不予办理"
         else:
             raise HTTPException(404, "未知操作")
@@ -125,6 +132,7 @@ def item_action(item_id: str, action: str, request: Request, result: str = Form(
 def held_queue(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)) -> Response:
     """Instant approvals the guardrails hold: a paused rule set or a tripped circuit breaker."""
     held = held_for(db, user=user, settings=request.app.state.settings, today=today(request))
+    record_access(request, db, user, held)
     return render(request, "review/held.html", held=held)
 
 
@@ -142,7 +150,8 @@ def held_action(decision_id: str, request: Request, action: str = Form(...), rea
     elif action == "reject":
         if not reason.strip():
             return back("/held", err="驳回需填写原因")
-        reject_held(db, decision_ids=[decision_id], reason=reason.strip(), actor=actor(user), at=now(request))
+        reject_held(db, decision_ids=[decision_id], reason=redact(reason.strip()) or "", actor=actor(user),
+                    at=now(request))
         msg = "已驳回，不予发放"
     else:
         raise HTTPException(404, "未知操作")
