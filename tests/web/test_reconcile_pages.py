@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from wugan.cases.db import session_scope
-from wugan.cases.models import Alert, AuditLog, OptOut
+from wugan.cases.models import AccessLog, Alert, AuditLog, OptOut
 
 from .factories import TODAY
 
@@ -26,6 +26,8 @@ def test_a_reviewer_records_and_withdraws_an_opt_out(client_for, world):
     with session_scope(world.settings.case_store_url) as s:
         row = s.get(OptOut, (person, "old_age"))
         assert row is not None and row.recorded_by == "user:shenhe" and row.since == TODAY
+        seen = s.scalars(select(AccessLog).where(AccessLog.path == "/optouts")).all()
+        assert seen and seen[-1].actor == "user:shenhe" and seen[-1].fields == ["id_masked"]
         audit = s.scalars(select(AuditLog).where(AuditLog.action == "opt_out_added")).all()
         assert len(audit) == 1 and audit[0].actor == "user:shenhe" and person not in str(audit[0].entity_id)
     key = re.search(r'action="/optouts/([0-9a-f]+)/remove"', page.text).group(1)

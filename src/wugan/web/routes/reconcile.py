@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wugan.cases.models import Alert
+from wugan.cases.models import AccessLog, Alert
 from wugan.cases.optouts import (
     add_opt_out,
     find_opt_out,
@@ -31,8 +31,12 @@ reviewer_only = require_role("reviewer")
 @router.get("/optouts")
 def optout_page(request: Request, user: User = Depends(reviewer_only), db: Session = Depends(get_db)) -> Response:
     rules_dir = request.app.state.settings.rules_dir
-    return render(request, "review/optouts.html", rows=[(opt_out_key(r), r) for r in opt_outs(db)],
-                  services=services(rules_dir))
+    rows = [(opt_out_key(r), r) for r in opt_outs(db)]
+    if rows:  # the access log names who saw which persons' opt-outs (masked IDs), as for every list of persons
+        db.add(AccessLog(at=now(request), actor=actor(user), channel="page", path="/optouts", entity="opt_out",
+                         entity_ids=[key for key, _ in rows], fields=["id_masked"]))
+        db.commit()
+    return render(request, "review/optouts.html", rows=rows, services=services(rules_dir))
 
 
 @router.post("/optouts")
