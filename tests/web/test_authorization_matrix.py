@@ -91,6 +91,10 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/alerts/{alert_id}/resolve"): only("reviewer", "alert"),
     ("GET", "/search"): only("reviewer"),
     ("POST", "/search/reveal"): only("reviewer"),
+    ("GET", "/optouts"): only("reviewer"),
+    ("POST", "/optouts"): only("reviewer"),
+    ("POST", "/optouts/{key}/remove"): only("reviewer"),
+    ("GET", "/quality"): only("reviewer"),
     ("GET", "/analytics"): only("analyst"),
     ("GET", "/whatif"): only("analyst"),
     ("GET", "/api/me"): logged_in(),
@@ -122,6 +126,8 @@ FORMS = {
     "/review/{decision_id}": {"verdict": "confirmed"},
     "/items/{item_id}/{action}": {},
     "/held/{decision_id}": {"action": "reject", "reason": "核对不符"},
+    "/optouts": {"person_id": "370102194503021330", "service": "all", "reason": "短信回复TD"},
+    "/optouts/{key}/remove": {},
 }
 JSON = {
     "/api/tasks/{task_id}/visit": {"outcome": "unreachable"},
@@ -212,7 +218,8 @@ def _outcome(response) -> str:
 
 
 def _call(client: TestClient, app, method: str, path: str, resource: str | None, resources: dict) -> object:
-    url = path.format(**({PARAM[path_scope(path)]: resource} if resource else {}), action=ACTIONS.get(path, ""))
+    url = path.format(**({PARAM[path_scope(path)]: resource} if resource else {}), action=ACTIONS.get(path, ""),
+                      key="0" * 16)
     if path == "/static":
         return client.get("/static/app.css", follow_redirects=False)
     if method == "GET":

@@ -25,7 +25,7 @@ from wugan.web.auth import (
     resolve_secret,
 )
 from wugan.web.headers import security_headers
-from wugan.web.routes import admin, analyst, api, assistant, home, pwa, review, search
+from wugan.web.routes import admin, analyst, api, assistant, home, pwa, reconcile, review, search
 from wugan.web.templating import render
 from wugan.web.throttle import LoginThrottle
 
@@ -84,7 +84,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] | None = 
     app.state.clock = clock or dt.datetime.now
 
     app.mount("/static", HashedStatic(), name="static")
-    for module in (home, pwa, assistant, review, search, analyst, admin):
+    for module in (home, pwa, assistant, review, reconcile, search, analyst, admin):
         app.include_router(module.router)
     app.include_router(api.router, prefix="/api")
 
