@@ -298,3 +298,24 @@ def test_only_an_admin_manages_accounts(client_for):
     reviewer = client_for("shenhe")
     response = reviewer.post("/admin/users/xly1", data={"action": "deactivate", "csrf_token": reviewer.csrf})
     assert response.status_code == 403 and "无权" in response.text
+
+
+def test_a_page_of_another_role_is_refused_in_chinese(client_for):
+    page = client_for("xly1").get("/review")
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "无权操作" in page.text and 'href="/"' in page.text
+    assert not re.search(r"forbidden|not authenticated|detail", page.text, re.I)
+
+
+def test_a_failure_is_a_page_in_chinese_without_the_traceback(world, caplog):
+    app = create_app(world.settings, clock=fixed_clock)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals 370102194503021330")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        page = client.get("/boom")
+    assert page.status_code == 500 and "系统出错了" in page.text and "返回首页" in page.text
+    assert "RuntimeError" not in page.text and "370102" not in page.text
+    assert "unhandled error on GET /boom" in caplog.text  # the log has it, for whoever fixes it

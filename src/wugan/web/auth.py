@@ -25,9 +25,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import SecretStr
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from wugan.cases.db import session_scope
 from wugan.cases.users import ROLES, User, WebSession
 from wugan.settings import Settings, weak_secret
 from wugan.web.deps import get_db
@@ -243,9 +244,10 @@ def current_user(request: Request, found: tuple[WebSession, User] | None = Depen
         raise LoginRequired()
     row, user = found
     _remember(request, row, user)
-    if row.flash and _navigation(request):
+    if row.flash and _navigation(request):  # taken in a short transaction of its own (see ``access.write_log``)
         request.state.flash = dict(row.flash)
-        row.flash = None
+        with session_scope(request.app.state.settings.case_store_url) as own:
+            own.execute(update(WebSession).where(WebSession.id == row.id).values(flash=None))
     if user.must_change_password and request.url.path not in ("/password", "/logout"):
         raise PasswordChangeRequired()
     return user
@@ -258,7 +260,7 @@ def require_role(*roles: str) -> Callable[..., User]:
 
     def dependency(user: User = Depends(current_user)) -> User:
         if user.role != "admin" and user.role not in roles:
-            raise HTTPException(status_code=403, detail="无权访问 (forbidden for this role)")
+            raise HTTPException(status_code=403, detail="您的角色无权查看或办理这一页的内容。")
         return user
 
     return dependency

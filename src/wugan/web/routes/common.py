@@ -8,7 +8,6 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import update
 
-from wugan.cases.db import session_scope
 from wugan.cases.users import User, WebSession
 from wugan.web.auth import session_digest, session_token
 
@@ -44,8 +43,9 @@ def safe_path(target: str | None, default: str) -> str:
 def back(request: Request, path: str, *, msg: str = "", err: str = "") -> RedirectResponse:
     """Post/redirect/get; the one-line message for the next page is kept with the session, never in the URL."""
     token = session_token(request)
-    if (msg or err) and token:
-        with session_scope(request.app.state.settings.case_store_url) as s:
-            s.execute(update(WebSession).where(WebSession.id == session_digest(token))
-                      .values(flash={"kind": "err" if err else "ok", "text": err or msg}))
+    if (msg or err) and token:  # in the request's own transaction, which may hold the write lock (``deps``)
+        db = request.state.db
+        db.execute(update(WebSession).where(WebSession.id == session_digest(token))
+                   .values(flash={"kind": "err" if err else "ok", "text": err or msg}))
+        db.commit()
     return RedirectResponse(path, status_code=303)

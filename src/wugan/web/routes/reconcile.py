@@ -23,6 +23,7 @@ from wugan.cases.optouts import (
 from wugan.cases.users import User
 from wugan.cases.workflow import WorkflowError
 from wugan.reconcile.quality import KIND
+from wugan.web.access import write_log
 from wugan.web.auth import check_csrf, require_role
 from wugan.web.deps import get_db
 from wugan.web.queries.common import paged
@@ -44,9 +45,8 @@ def _optout_page(request: Request, db: Session, user: User, *, page: int = 1, st
     page = min(page, last)
     shown = rows[(page - 1) * PER_PAGE:page * PER_PAGE]
     if shown:  # the access log names who saw which persons' opt-outs (masked IDs), as for every list of persons
-        db.add(AccessLog(at=now(request), actor=actor(user), channel="page", path="/optouts", entity="opt_out",
-                         entity_ids=[key for key, _ in shown], fields=["id_masked"]))
-        db.commit()
+        write_log(request, db, [AccessLog(at=now(request), actor=actor(user), channel="page", path="/optouts",
+                                          entity="opt_out", entity_ids=[key for key, _ in shown], fields=["id_masked"])])
     return render(request, "review/optouts.html", status_code=status_code,
                   rows=Page(rows=shown, total=len(rows), page=page, per_page=PER_PAGE),
                   services=services(request.app.state.settings.rules_dir), errors=errors or {}, values=values or {},
