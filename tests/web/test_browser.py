@@ -12,6 +12,7 @@ critical violation. Screenshots go to ``test-output/screenshots/``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import socket
 import threading
@@ -132,6 +133,32 @@ def _visits(world, task_id: str) -> int:
             AuditLog.action == "visit_recorded", AuditLog.entity_id == task_id))
 
 
+KEPT_ALL = """async () => {
+  const wanted = document.querySelectorAll('[data-offline]').length + 1;
+  for (let i = 0; i < 200; i++) {
+    if ((await caches.open('wugan-pages').then(c => c.keys())).length >= wanted) return;
+    await new Promise(r => setTimeout(r, 50));
+  }
+}"""
+
+
+def _workers_offline(browser, offline: bool) -> None:
+    """Every service worker's own fetches offline (or back), through the browser's DevTools protocol."""
+    cdp = browser.new_browser_cdp_session()
+    for n, target in enumerate(t for t in cdp.send("Target.getTargets")["targetInfos"] if t["type"] == "service_worker"):
+        session = cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": False})["sessionId"]
+        for k, (method, params) in enumerate((("Network.enable", {}), ("Network.emulateNetworkConditions", {
+                "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}))):
+            cdp.send("Target.sendMessageToTarget", {"sessionId": session, "message": json.dumps(
+                {"id": 100 * n + k + 1, "method": method, "params": params})})
+    cdp.detach()
+
+
+def _task_pages_served(world) -> int:
+    with session_scope(world.settings.case_store_url) as s:
+        return s.scalar(select(func.count()).select_from(AccessLog).where(AccessLog.path == "/tasks/{task_id}"))
+
+
 def _wait_until(check, seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -210,6 +237,7 @@ def test_an_assistant_records_a_visit_and_a_double_tap_records_it_once(server, b
     page.wait_for_url(f"{base}/tasks")
     page.screenshot(path=SHOTS / "375-assistant-inbox.png", full_page=True)
     assert page.get_by_text("孙秀英").count() == 0  # 西河村 is not hers
+    assert page.locator(".queued:visible").count() == 0  # nothing waits on this phone
     page.locator(f'a[href="/tasks/{task}"]').first.click()
     page.get_by_text("近期住院和用药情况").click()  # the checklist ticks
     page.get_by_text("核实属实", exact=True).click()
@@ -241,16 +269,22 @@ def test_an_outcome_recorded_offline_is_sent_once_when_the_network_returns(serve
     page.reload()  # now controlled by the worker, which keeps this week's task pages
     assert _wait_until(lambda: page.evaluate(
         f"caches.open('wugan-pages').then(c => c.match('/tasks/{task}')).then(r => !!r)"))
+    page.evaluate(KEPT_ALL)  # the worker has kept every task of the week
+    shown = _task_pages_served(world)
     context.set_offline(True)
+    _workers_offline(browser, True)  # the page's network emulation does not reach its worker's own fetches
     page.goto(f"{base}/tasks/{task}")  # on the doorstep, no network: the kept page
+    assert _task_pages_served(world) == shown  # it came from the phone, not the server
     assert "郑晓燕" in page.inner_text("main")  # the family to talk to, and what to bring, readable
     page.get_by_text("已联系继承人，同意办理", exact=True).click()
     page.get_by_text("确认法定继承人及联系方式").click()
     page.get_by_role("button", name="提交走访结果").click()
     page.locator("#js-status").get_by_text("已保存在手机上").wait_for()
+    assert page.locator(".queued").is_visible()
     page.screenshot(path=SHOTS / "375-assistant-offline-queued.png", full_page=True)
     assert _visits(world, task) == 0
     context.set_offline(False)  # the network is back: the page's next try sends the queue
+    _workers_offline(browser, False)
     assert _wait_until(lambda: _visits(world, task) == 1, seconds=15)
     page.locator("#js-status").get_by_text("已提交").wait_for()
     assert page.evaluate("JSON.parse(localStorage.getItem('wugan-outbox') || '[]').length") == 0

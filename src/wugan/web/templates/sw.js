@@ -51,7 +51,11 @@ self.addEventListener("message", (event) => {
   if (data.type !== "keep" || !Array.isArray(data.urls)) { return; }
   const wanted = data.urls.filter((u) => KEPT.test(u));
   event.waitUntil(caches.open(PAGES).then(async (cache) => {
+    // only what is missing: a page opened online is refreshed as it is shown (network first); on a slow
+    // network, fetching every task again at each visit of the list would cost more than the list itself
+    const kept = new Set((await cache.keys()).map((k) => new URL(k.url).pathname));
     for (const u of wanted) {
+      if (kept.has(u)) { continue; }
       try {
         const response = await fetch(u, { credentials: "same-origin" });
         if (response.ok && !response.redirected) { await cache.put(u, response); }
