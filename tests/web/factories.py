@@ -178,9 +178,9 @@ def seed(tmp: Path) -> World:
         pid = people["old_east"][0]
         e = _event(s, f"old_age|{pid}", "old_age", pid, EAST)
         d = _decision(s, e, "instant_approve", "old_age_allowance", review="sampled",
-                      conditions=[("age_80", "年满80周岁（自生日当月起）", True), ("local", "具有本地户籍", True),
-                                  ("alive", "健在", True)],
-                      values={"birth_date": "1945-03-02", "age_months": "960", "hukou_local": "true"},
+                      conditions=[("old_enough", "年满80周岁（生日当天起算）", True), ("local_hukou", "具有本地户籍", True),
+                                  ("living", "健在", True)],
+                      values={"birth_date": "1945-03-02", "age_years": "80", "hukou_local": "true"},
                       outcomes={"old_age_allowance": {"route": "instant_approve", "amount": 100.0}})
         case = Case(id=make_id("case", e.id), event_id=e.id, event_type="old_age", title="高龄津贴", person_id=pid,
                     household_id=None, village_code=EAST, status="closed", lead_department="civil_affairs",

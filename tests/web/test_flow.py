@@ -83,7 +83,7 @@ def test_a_reviewer_confirms_or_revokes_a_sampled_approval(client_for, world):
     queue = hr.get("/api/reviews").json()["rows"]
     assert {r["id"] for r in queue} == {world.decisions["old_age"], world.decisions["death"]}
     explained = next(r for r in queue if r["id"] == world.decisions["old_age"])["explanation"]
-    assert [c["label"] for c in explained["conditions"]][0] == "年满80周岁（自生日当月起）"
+    assert [c["label"] for c in explained["conditions"]][0] == "年满80周岁（生日当天起算）"
     no_reason = hr.post(f"/review/{world.decisions['death']}", data={"verdict": "revoked", "reason": "",
                                                                     "csrf_token": hr.csrf})
     assert "撤销需填写原因" in no_reason.text

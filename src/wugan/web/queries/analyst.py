@@ -172,11 +172,10 @@ class WhatIf:
     over_capacity: tuple[int, int] = (0, 0)
 
 
-def parameters_of(settings: Settings) -> dict[str, list[tuple[str, str, Any]]]:
+def parameters_of(settings: Settings, today: dt.date) -> dict[str, list[tuple[str, str, Any]]]:
     """Per rule set, its parameters: (id, description, value in force today)."""
     from wugan.rules.loader import load_all
 
-    today = dt.date.today()
     return {name: [(p.id, p.description or p.id, p.values.at(today)) for p in rs.parameters.values()]
             for name, rs in load_all(rules_dir=settings.rules_dir).items()}
 
@@ -219,8 +218,11 @@ def what_if(settings: Settings, form: WhatIfForm) -> WhatIf:
     base = (load_version(version, rules_dir=settings.rules_dir) if version
             else load_ruleset(form.ruleset, rules_dir=settings.rules_dir))
     old = next((p.values.at(form.end) for p in base.parameters.values() if p.id == form.parameter), None)
-    result = backtest(lake_store.connect(settings), changed, start=form.start, end=form.end,
-                      rules_dir=settings.rules_dir, base=base)
+    con = lake_store.connect(settings)
+    try:
+        result = backtest(con, changed, start=form.start, end=form.end, rules_dir=settings.rules_dir, base=base)
+    finally:
+        con.close()
     over_new = int(result.workload["over_capacity"].sum()) if result.workload.height else 0
     return WhatIf(
         ruleset=form.ruleset, parameter=form.parameter, old_value=old, new_value=value, start=form.start,

@@ -75,8 +75,8 @@ def whatif_page(request: Request, ruleset: str = "", parameter: str = "", value:
                 end: str = "", user: User = Depends(analyst_only)) -> Response:
     """Change one parameter, replay the period, and see what changes against the version in force."""
     settings = request.app.state.settings
-    params = parameters_of(settings)
     day = today(request)
+    params = parameters_of(settings, day)
     first, last = _date(start, day - dt.timedelta(days=27)), _date(end, day)
     form = WhatIfForm(ruleset=ruleset, parameter=parameter, value=value, start=first, end=last)
     values = {"ruleset": ruleset, "parameter": parameter, "value": value, "start": start or str(first),
