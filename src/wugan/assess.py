@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["assess", "route_expr", "explanation_expr"]
 
 EVENT_COLUMNS = ["id", "key", "event_type", "person_id", "subject", "village_code", "household_id",
-                 "event_date", "detected_on"]
+                 "event_date", "detected_on", "as_of", "existing"]
 
 
 def route_expr(ruleset: RuleSet, *, opens_on_visit: bool, only_rule_items: bool) -> pl.Expr:
@@ -72,7 +72,8 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
            settings: Settings | None = None) -> pl.DataFrame:
     """Decisions for events of one type (the output of ``events.detect``).
 
-    Parameters are taken as of each event's detection day. The frame keeps the
+    Rules are read as of each event's ``as_of`` (its own date: a birth, a birthday, the claim that crossed
+    the threshold), never the day it was detected, so a late delivery is decided as an on-time one. The frame keeps the
     event columns and adds ``decision_id``, ``route``, ``ruleset``,
     ``ruleset_version``, ``explanation``, ``reason``, ``priority``,
     ``model_version``, ``score`` and each outcome's ``_route``/``_amount``.
@@ -85,7 +86,7 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
     ruleset = ruleset or ruleset_for(event_type, rules_dir=rules_dir)
     bundle = load_bundles(rules_dir)[event_type]
     only_rule_items = all(item.rule for item in bundle.items)
-    evaluated = ruleset.evaluate_frame(events, as_of="detected_on")
+    evaluated = ruleset.evaluate_frame(events, as_of="as_of")
     outcome_cols = [c for o in ruleset.outcomes for c in (f"{o}_route", f"{o}_amount")]
     decided = evaluated.with_columns(
         decision_id=pl.col("id").map_elements(lambda e: make_id("decision", e), return_dtype=pl.String),
@@ -95,9 +96,11 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
         priority=_priority(event_type),
         model_version=pl.lit(None, pl.String),
         score=pl.lit(None, pl.Float64),
-    ).select([*EVENT_COLUMNS, *[c for c in events.columns if c not in EVENT_COLUMNS], "decision_id", "route",
-              "ruleset", "ruleset_version", "explanation", "reason", "priority", "model_version", "score",
-              *outcome_cols])
+    )
+    starts = [i.starts for i in bundle.items if i.starts and i.starts not in events.columns]
+    decided = decided.select([*EVENT_COLUMNS, *[c for c in events.columns if c not in EVENT_COLUMNS], "decision_id",
+                              "route", "ruleset", "ruleset_version", "explanation", "reason", "priority",
+                              "model_version", "score", *outcome_cols, *starts])
     return _scored(decided, settings) if settings is not None and event_type == "medical_hardship" else decided
 
 
