@@ -225,6 +225,7 @@ def test_the_assistants_pages_fit_a_phone_at_twice_the_text_size_with_big_target
         page.evaluate("document.documentElement.style.fontSize = '200%'")  # the phone's largest text setting
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
     page.screenshot(path=SHOTS / "360-assistant-death-task-200pct.png", full_page=True)
+    page.screenshot(path=SHOTS / "360-assistant-death-task-200pct-first-screen.png")
     small.close()
 
 
