@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+from pydantic import BaseModel
 
 from wugan.cases.bundles import load_bundles
 from wugan.cases.models import make_id
@@ -25,7 +26,7 @@ from wugan.rules import RuleSet
 if TYPE_CHECKING:
     from wugan.settings import Settings
 
-__all__ = ["assess", "route_expr", "explanation_expr"]
+__all__ = ["assess", "route_expr", "explanation_expr", "Explanation", "ConditionSeen", "ValueSeen", "OutcomeSeen"]
 
 EVENT_COLUMNS = ["id", "key", "event_type", "person_id", "subject", "village_code", "household_id",
                  "event_date", "detected_on", "as_of", "existing"]
@@ -47,16 +48,52 @@ def route_expr(ruleset: RuleSet, *, opens_on_visit: bool, only_rule_items: bool)
     )
 
 
+class ConditionSeen(BaseModel):
+    name: str
+    label: str
+    holds: bool | None
+
+
+class ValueSeen(BaseModel):
+    """An input or derived value as the rule saw it (text, as stored), with its label from the rule's YAML."""
+
+    name: str
+    label: str
+    value: str | None
+
+
+class OutcomeSeen(BaseModel):
+    name: str
+    route: str | None
+    amount: float | None
+
+
+class Explanation(BaseModel):
+    """What a decision stores about why (``decisions.explanation``): written by ``explanation_expr``, read as is.
+
+    A decision whose personal data was purged keeps an empty explanation with ``purged_on``.
+    """
+
+    conditions: list[ConditionSeen] = []
+    values: list[ValueSeen] = []
+    outcomes: list[OutcomeSeen] = []
+    reference: str = ""
+    purged_on: str | None = None
+
+
 def explanation_expr(ruleset: RuleSet) -> pl.Expr:
-    """Each condition with its label and result, the values the rule saw, each outcome's route and amount."""
+    """An ``Explanation`` per row: each condition with its label and result, the values the rule saw with their
+    labels, each outcome's route and amount."""
     conditions = pl.concat_list(
-        [pl.struct(name=pl.lit(name), label=pl.lit(label), result=pl.col(f"cond_{name}"))
+        [pl.struct(name=pl.lit(name), label=pl.lit(label), holds=pl.col(f"cond_{name}"))
          for name, label in ruleset.conditions.items()]
     )
-    seen = [*ruleset.inputs, *ruleset.derived]
-    values = pl.struct([pl.col(c).cast(pl.String) for c in seen])
-    outcomes = pl.struct(
-        [pl.struct(route=pl.col(f"{o}_route"), amount=pl.col(f"{o}_amount").cast(pl.Float64)).alias(o)
+    values = pl.concat_list(
+        [pl.struct(name=pl.lit(c), label=pl.lit(ruleset.labels.get(c, c)), value=pl.col(c).cast(pl.String))
+         for c in [*ruleset.inputs, *ruleset.derived]]
+    )
+    outcomes = pl.concat_list(
+        [pl.struct(name=pl.lit(o), route=pl.col(f"{o}_route"), amount=pl.col(f"{o}_amount").cast(pl.Float64))
          for o in ruleset.outcomes]
     )
     return pl.struct(conditions=conditions, values=values, outcomes=outcomes, reference=pl.lit(ruleset.reference))

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.factories import write_lake
+from wugan.assess import Explanation
 from wugan.cases.db import migrate, session_scope
 from wugan.cases.models import Case, Decision, Event, Item, Task, make_id
 from wugan.ids import check_digit
 from wugan.settings import Settings
 from wugan.web.accounts import add_user
 
+REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 TODAY = dt.date(2025, 3, 12)  # a Wednesday
 WEEK = TODAY - dt.timedelta(days=TODAY.weekday())
 PASSWORD = "correct-horse-42"
@@ -44,6 +46,10 @@ class World:
     cases: dict[str, str] = field(default_factory=dict)
 
 
+HOUSEHOLDS = {"dead_east": "H-FENG", "baby_mother": "H-FENG"}  # a daughter-in-law, the family to call
+DEAD = {"dead_east"}
+
+
 def seed_lake(home: Path, people: dict[str, tuple[str, str, str, str]]) -> None:
     region = {"urban": False, "income_prev_year": 24000, "dibao_line": 800, "province_urban_income_prev_year": 52000}
     write_lake(home, "regions", [
@@ -54,9 +60,10 @@ def seed_lake(home: Path, people: dict[str, tuple[str, str, str, str]]) -> None:
     ])
     write_lake(home, "persons", [
         {"person_id": pid, "name": name, "sex": sex, "birth_date": dt.date(int(pid[6:10]), int(pid[10:12]), int(pid[12:14])),
-         "household_id": f"H{pid[-6:]}", "hukou_village": village, "phone": "13800000000", "employment": "rural",
-         "alive": True}
-        for pid, name, sex, village in people.values()
+         "household_id": HOUSEHOLDS.get(key, f"H{pid[-6:]}"), "hukou_village": village,
+         "phone": "13800000000" if key != "baby_mother" else "13700000007", "employment": "rural",
+         "alive": key not in DEAD}
+        for key, (pid, name, sex, village) in people.items()
     ])
     write_lake(home, "assistants", [
         {"assistant_id": "A001", "name": "王协理", "village_code": EAST, "phone": "13900000001", "weekly_capacity": 3},
@@ -73,14 +80,26 @@ def _event(session, key: str, event_type: str, person_id: str, village: str, **d
     return event
 
 
+def _labels(ruleset: str) -> dict[str, str]:
+    from wugan.rules.loader import load_ruleset
+
+    return load_ruleset(ruleset, rules_dir=REPO_RULES).labels
+
+
 def _decision(session, event: Event, route: str, ruleset: str, *, version: str = "a1b2c3d4", score: float | None = None,
               review: str | None = None, days_ago: int = 4, conditions=(), values=None, outcomes=None) -> Decision:
+    """A decision with the explanation ``assess`` writes (``assess.Explanation``), labels from the rule YAML."""
+    labels = _labels(ruleset)
+    explanation = Explanation(
+        conditions=[{"name": n, "label": lbl, "holds": r} for n, lbl, r in conditions],
+        values=[{"name": k, "label": labels.get(k, k), "value": v} for k, v in (values or {}).items()],
+        outcomes=[{"name": k, **o} for k, o in (outcomes or {}).items()],
+    )
     decision = Decision(
         id=make_id("decision", event.id), event_id=event.id, event_type=event.event_type, route=route,
         ruleset=ruleset, ruleset_version=version, model_version="hardship-2025.03" if score is not None else None,
         score=score, decided_on=TODAY - dt.timedelta(days=days_ago), review=review,
-        explanation={"conditions": [{"name": n, "label": lbl, "result": r} for n, lbl, r in conditions],
-                     "values": values or {}, "outcomes": outcomes or {}, "reference": ""},
+        explanation=explanation.model_dump(),
     )
     session.add(decision)
     session.flush()
@@ -98,6 +117,7 @@ def seed(tmp: Path) -> World:
         "old_east": (id_number("19450302", "133"), "周福来", "M", EAST),
         "dead_west": (id_number("19400111", "151"), "吴长顺", "M", WEST),
         "baby_mother": (id_number("19950808", "262"), "郑晓燕", "F", EAST),
+        "dead_east": (id_number("19380705", "171"), "冯德明", "M", EAST),
     }
     seed_lake(home, people)
     url = settings.case_store_url
@@ -127,6 +147,29 @@ def seed(tmp: Path) -> World:
             s.add(task)
             s.flush()
             world.tasks[key] = task.id
+        # a death in 东关村: the assistant helps the heirs with the personal account; she calls the family
+        pid = people["dead_east"][0]
+        e = _event(s, f"death|{pid}", "death", pid, EAST)
+        d = _decision(s, e, "assistant_task", "death", version="d34th001",
+                      conditions=[("insured", "参加了企业职工基本养老保险", True)],
+                      values={"death_date": "2025-03-05", "contribution_months": "300"},
+                      outcomes={"account_refund": {"route": "assistant_task", "amount": None}})
+        case = Case(id=make_id("case", e.id), event_id=e.id, event_type="death", title="身后一件事", person_id=pid,
+                    household_id="H-FENG", village_code=EAST, status="open", lead_department="civil_affairs",
+                    opened_on=TODAY - dt.timedelta(days=4))
+        s.add(case)
+        s.flush()
+        s.add(Item(id=make_id("item", case.id, "refund_personal_account"), case_id=case.id,
+                   service="refund_personal_account", label="个人账户余额退还继承人", department="human_resources",
+                   stage=1, status="pending", depends_on=[], due_date=TODAY + dt.timedelta(days=50), amount=None,
+                   decision_id=d.id))
+        task = Task(id=make_id("task", e.id), event_id=e.id, decision_id=d.id, kind="account_refund", person_id=pid,
+                    village_code=EAST, assistant_id="A001", reason="参加了企业职工基本养老保险", priority=0.5,
+                    created_on=TODAY - dt.timedelta(days=4), week=WEEK, due_date=TODAY + dt.timedelta(days=10),
+                    status="assigned")
+        s.add(task)
+        s.flush()
+        world.tasks["t_death"] = task.id
         # an overdue visit in 西河村
         s.flush()
         s.get(Task, world.tasks["t_west"]).due_date = TODAY - dt.timedelta(days=2)
@@ -135,9 +178,9 @@ def seed(tmp: Path) -> World:
         pid = people["old_east"][0]
         e = _event(s, f"old_age|{pid}", "old_age", pid, EAST)
         d = _decision(s, e, "instant_approve", "old_age_allowance", review="sampled",
-                      conditions=[("age_80", "年满80周岁（自生日当月起）", True), ("local", "具有本地户籍", True),
-                                  ("alive", "健在", True)],
-                      values={"birth_date": "1945-03-02", "age_months": "960", "hukou_local": "true"},
+                      conditions=[("old_enough", "年满80周岁（生日当天起算）", True), ("local_hukou", "具有本地户籍", True),
+                                  ("living", "健在", True)],
+                      values={"birth_date": "1945-03-02", "age_years": "80", "hukou_local": "true"},
                       outcomes={"old_age_allowance": {"route": "instant_approve", "amount": 100.0}})
         case = Case(id=make_id("case", e.id), event_id=e.id, event_type="old_age", title="高龄津贴", person_id=pid,
                     household_id=None, village_code=EAST, status="closed", lead_department="civil_affairs",

@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
 from wugan.cases.db import session_scope
-from wugan.cases.models import Case, Decision, Event, Item, make_id
+from wugan.cases.models import Alert, Case, Decision, Event, Item, make_id
 from wugan.web.app import create_app
 
 from .conftest import TestClient, fixed_clock, login
@@ -58,24 +58,45 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/login"): public(),
     ("POST", "/login"): public(),
     ("POST", "/logout"): logged_in(),
+    ("GET", "/password"): logged_in(),
+    ("POST", "/password"): logged_in(),
+    ("GET", "/manifest.webmanifest"): public(),
+    ("GET", "/sw.js"): public(),
     ("GET", "/admin"): only("admin"),
+    ("POST", "/admin/users"): only("admin"),
+    ("GET", "/admin/users/{username}"): only("admin", "user"),
+    ("POST", "/admin/users/{username}"): only("admin", "user"),
+    ("GET", "/admin/audit"): only("admin"),
     ("GET", "/tasks"): only("assistant"),
     ("GET", "/tasks/{task_id}"): only("assistant", "task"),
     ("POST", "/tasks/{task_id}/visit"): only("assistant", "task"),
     ("GET", "/review"): only("reviewer"),
     ("POST", "/review/{decision_id}"): only("reviewer", "review"),
+    ("GET", "/decisions/{decision_id}"): only("reviewer", "review"),
+    ("POST", "/decisions/{decision_id}/revoke"): only("reviewer", "review"),
+    ("POST", "/decisions/{decision_id}/undo"): only("reviewer", "review"),
     ("GET", "/cases"): only("reviewer"),
     ("GET", "/cases/{case_id}"): only("reviewer", "case"),
     ("GET", "/work"): only("reviewer"),
     ("GET", "/overdue"): only("reviewer"),
     ("POST", "/items/{item_id}/{action}"): only("reviewer", "item"),
     ("GET", "/held"): only("reviewer"),
+    ("GET", "/held/release"): only("reviewer"),
+    ("POST", "/held/release"): only("reviewer"),
     ("POST", "/held/{decision_id}"): only("reviewer", "held"),
+    # civil affairs sees every visit: "other" is a task that does not exist, hidden from the admin too
+    ("GET", "/visits/{task_id}"): only("reviewer", "visit") | {"admin": "scoped"},
+    ("POST", "/visits/{task_id}/{action}"): only("reviewer", "visit") | {"admin": "scoped"},
+    ("GET", "/alerts"): only("reviewer"),
+    ("POST", "/alerts/{alert_id}/resolve"): only("reviewer", "alert"),
+    ("GET", "/search"): only("reviewer"),
+    ("POST", "/search/reveal"): only("reviewer"),
     ("GET", "/optouts"): only("reviewer"),
     ("POST", "/optouts"): only("reviewer"),
     ("POST", "/optouts/{key}/remove"): only("reviewer"),
     ("GET", "/quality"): only("reviewer"),
     ("GET", "/analytics"): only("analyst"),
+    ("GET", "/whatif"): only("analyst"),
     ("GET", "/api/me"): logged_in(),
     ("GET", "/api/tasks"): only("assistant"),
     ("GET", "/api/tasks/{task_id}"): only("assistant", "task"),
@@ -92,6 +113,15 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
 
 FORMS = {
     "/logout": {},
+    "/password": {"current": "wrong-password", "password": "x", "repeat": "y"},
+    "/admin/users": {"username": "neu", "role": "analyst", "password": "long-enough-password"},
+    "/admin/users/{username}": {"action": "reset"},
+    "/decisions/{decision_id}/revoke": {"reason": "投诉核实：不符合条件"},
+    "/decisions/{decision_id}/undo": {},
+    "/held/release": {"ids": "unknown", "confirm": "yes"},
+    "/visits/{task_id}/{action}": {"note": "请尽快走访"},
+    "/alerts/{alert_id}/resolve": {},
+    "/search/reveal": lambda r: {"q": r["reveal"]["q"], "key": r["reveal"]["key"]},
     "/tasks/{task_id}/visit": {"outcome": "unreachable", "notes": ""},
     "/review/{decision_id}": {"verdict": "confirmed"},
     "/items/{item_id}/{action}": {},
@@ -152,7 +182,15 @@ def _seed_out_of_scope(world) -> dict[str, dict[str, str]]:
         made["review_other"], made["case_other"], _ = bundle("police-sampled", "police", "sampled", "ready", EAST)
         made["held_own"], _, _ = bundle("civil-held", "civil_affairs", "held", "held", EAST)
         made["held_other"], _, _ = bundle("police-held", "police", "held", "held", WEST)
+        for key, department in (("own", "civil_affairs"), ("other", "police")):
+            s.add(Alert(id=f"alert-{key}", kind="overdue_item", department=department, ruleset=None, entity="item",
+                        entity_id=world.items["cancel_hukou"], message="事项逾期", details={},
+                        created_on=TODAY, status="open"))
     return {
+        "visit": {"own": world.tasks["t_west"], "other": "0000000000000000"},  # civil affairs sees every visit
+        "alert": {"own": "alert-own", "other": "alert-other"},
+        "user": {"own": "xly1", "other": "nobody"},
+        "reveal": {"q": world.ids["dead_west"], "key": f"case:{world.cases['death']}"},
         "task": {"own": world.tasks["t_east"], "other": world.tasks["t_west"]},
         "review": {"own": world.decisions["old_age"], "other": made["review_other"]},
         "held": {"own": made["held_own"], "other": made["held_other"]},
@@ -161,7 +199,9 @@ def _seed_out_of_scope(world) -> dict[str, dict[str, str]]:
     }
 
 
-PARAM = {"task": "task_id", "review": "decision_id", "held": "decision_id", "case": "case_id", "item": "item_id"}
+PARAM = {"task": "task_id", "review": "decision_id", "held": "decision_id", "case": "case_id", "item": "item_id",
+         "visit": "task_id", "alert": "alert_id", "user": "username"}
+ACTIONS = {"/items/{item_id}/{action}": "start", "/visits/{task_id}/{action}": "escalate"}
 
 
 def _outcome(response) -> str:
@@ -177,8 +217,9 @@ def _outcome(response) -> str:
     return "allow"
 
 
-def _call(client: TestClient, app, method: str, path: str, resource: str | None) -> object:
-    url = path.format(**({PARAM[path_scope(path)]: resource} if resource else {}), action="start", key="0" * 16)
+def _call(client: TestClient, app, method: str, path: str, resource: str | None, resources: dict) -> object:
+    url = path.format(**({PARAM[path_scope(path)]: resource} if resource else {}), action=ACTIONS.get(path, ""),
+                      key="0" * 16)
     if path == "/static":
         return client.get("/static/app.css", follow_redirects=False)
     if method == "GET":
@@ -192,7 +233,8 @@ def _call(client: TestClient, app, method: str, path: str, resource: str | None)
                            follow_redirects=False)
     if path in JSON:
         return client.post(url, json=JSON[path], headers={"X-CSRF-Token": csrf}, follow_redirects=False)
-    return client.post(url, data=FORMS[path] | {"csrf_token": csrf}, follow_redirects=False)
+    form = FORMS[path](resources) if callable(FORMS[path]) else FORMS[path]
+    return client.post(url, data=form | {"csrf_token": csrf}, follow_redirects=False)
 
 
 def path_scope(path: str) -> str:
@@ -228,10 +270,10 @@ def _check(app, client, method, path, role, resources) -> None:
     entry = MATRIX[(method, path)]
     expected, scope = entry[role], entry.get("scope")
     if scope is None:
-        assert _outcome(_call(client, app, method, path, None)) == expected, (method, path, role)
+        assert _outcome(_call(client, app, method, path, None, resources)) == expected, (method, path, role)
         return
-    other = _outcome(_call(client, app, method, path, resources[scope]["other"]))
-    own = _outcome(_call(client, app, method, path, resources[scope]["own"]))
+    other = _outcome(_call(client, app, method, path, resources[scope]["other"], resources))
+    own = _outcome(_call(client, app, method, path, resources[scope]["own"], resources))
     if expected == "scoped":
         assert (own, other) == ("allow", "hidden"), (method, path, role)
     else:

@@ -151,7 +151,8 @@ USERS = ("xly1", "shenhe", "gongan", "fenxi", "admin")
 def test_every_response_showing_a_person_is_in_the_access_log(app, client_for, world):
     from wugan.cases.models import AccessLog  # the log arrived with migration 0005
 
-    ids = {"task_id": world.tasks["t_east"], "case_id": world.cases["death"]}
+    ids = {"task_id": world.tasks["t_east"], "case_id": world.cases["death"], "decision_id": world.decisions["old_age"],
+           "username": "xly1"}
     url = world.settings.case_store_url
     seen = 0
     for username in USERS:

@@ -24,7 +24,7 @@ def test_a_confirmed_visit_opens_the_bundle_case_for_the_back_office(client_for,
         assert task.case_id is not None
         assert s.scalars(select(AuditLog).where(AuditLog.action == "visit_recorded",
                                                 AuditLog.actor == "user:xly1")).first() is not None
-    cases = client_for("shenhe").get("/api/cases").json()
+    cases = client_for("shenhe").get("/api/cases").json()["rows"]
     opened = next(c for c in cases if c["id"] == task.case_id)
     assert opened["title"] == "残疾人救助一件事"
     assert {i["department"] for i in opened["items"]} == {"civil_affairs"}
@@ -56,11 +56,11 @@ def test_a_visit_is_recorded_once(client_for, world):
 def test_completing_an_item_readies_the_items_that_wait_for_it(client_for, world):
     police, hr = client_for("gongan"), client_for("shenhe")
     waiting = world.items["refund_personal_account"]
-    assert waiting not in {i["id"] for i in hr.get("/api/items").json()}
+    assert waiting not in {i["id"] for i in hr.get("/api/items").json()["rows"]}
     page = police.post(f"/items/{world.items['cancel_hukou']}/complete",
                        data={"result": "注销证明 370102-2025-0042", "csrf_token": police.csrf, "next": "/work"})
     assert "已办结" in page.text
-    assert waiting in {i["id"] for i in hr.get("/api/items").json()}
+    assert waiting in {i["id"] for i in hr.get("/api/items").json()["rows"]}
     with session_scope(world.settings.case_store_url) as s:
         assert s.get(Item, world.items["cancel_hukou"]).result == {"certificate": "注销证明 370102-2025-0042"}
 
@@ -80,17 +80,17 @@ def test_start_then_reject_with_a_reason(client_for, world):
 
 def test_a_reviewer_confirms_or_revokes_a_sampled_approval(client_for, world):
     hr = client_for("shenhe")
-    queue = hr.get("/api/reviews").json()
+    queue = hr.get("/api/reviews").json()["rows"]
     assert {r["id"] for r in queue} == {world.decisions["old_age"], world.decisions["death"]}
     explained = next(r for r in queue if r["id"] == world.decisions["old_age"])["explanation"]
-    assert [c["label"] for c in explained["conditions"]][0] == "年满80周岁（自生日当月起）"
+    assert [c["label"] for c in explained["conditions"]][0] == "年满80周岁（生日当天起算）"
     no_reason = hr.post(f"/review/{world.decisions['death']}", data={"verdict": "revoked", "reason": "",
                                                                     "csrf_token": hr.csrf})
     assert "撤销需填写原因" in no_reason.text
     hr.post(f"/review/{world.decisions['old_age']}", data={"verdict": "confirmed", "csrf_token": hr.csrf})
     hr.post(f"/review/{world.decisions['death']}", data={"verdict": "revoked", "reason": "死亡登记有误，本人健在",
                                                          "csrf_token": hr.csrf})
-    assert hr.get("/api/reviews").json() == []
+    assert hr.get("/api/reviews").json()["rows"] == []
     with session_scope(world.settings.case_store_url) as s:
         assert s.get(Decision, world.decisions["old_age"]).review == "confirmed"
         assert s.get(Decision, world.decisions["death"]).review == "revoked"

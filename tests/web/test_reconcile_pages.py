@@ -42,7 +42,8 @@ def test_a_mistyped_id_is_refused_and_nothing_is_recorded(client_for, world):
     client = client_for("shenhe")
     wrong = world.ids["old_east"][:-1] + ("0" if world.ids["old_east"][-1] != "0" else "1")
     page = client.post("/optouts", data={"person_id": wrong, "service": "all", "csrf_token": client.csrf})
-    assert "身份证号格式或校验位不正确" in page.text
+    assert page.status_code == 422 and "身份证号格式或校验位不正确" in page.text
+    assert 'class="error-summary"' in page.text and f'value="{wrong}"' in page.text  # what she typed is kept
     with session_scope(world.settings.case_store_url) as s:
         assert s.scalars(select(OptOut)).all() == []
 

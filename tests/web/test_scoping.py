@@ -12,8 +12,8 @@ pytestmark = pytest.mark.filterwarnings("error")
 
 def test_the_assistant_lists_only_her_villages_tasks_in_order(client_for, world):
     tasks = client_for("xly1").get("/api/tasks").json()["open"]
-    # assigned this week first, then the backlog; 西河村's task is not hers
-    assert [t["id"] for t in tasks] == [world.tasks["t_east"], world.tasks["t_east2"]]
+    # assigned this week first (by priority), then the backlog; 西河村's task is not hers
+    assert [t["id"] for t in tasks] == [world.tasks["t_east"], world.tasks["t_death"], world.tasks["t_east2"]]
     assert tasks[0]["person"]["name"] == world.names["sick_east"]
     assert tasks[0]["explanation"]["conditions"][0]["holds"] is True
     assert tasks[0]["explanation"]["ruleset_version"] == "a1b2c3d4"
@@ -36,7 +36,7 @@ def test_an_assistant_cannot_read_or_act_on_another_villages_task(client_for, wo
 
 def test_a_reviewer_works_only_items_of_his_departments(client_for, world):
     client = client_for("shenhe")  # civil affairs + human resources
-    items = client.get("/api/items").json()
+    items = client.get("/api/items").json()["rows"]
     assert {i["department"] for i in items} <= {"civil_affairs", "human_resources"}
     assert world.items["survivor_lump_sum"] in {i["id"] for i in items}
     police_item = world.items["cancel_hukou"]
@@ -57,12 +57,12 @@ def test_a_case_shows_a_reviewer_only_his_departments_items(client_for, world):
     assert case["others"] == 4
     # the police reviewer sees no civil-affairs case at all
     assert police.get(f"/api/cases/{world.cases['death']}").status_code == 200
-    assert all(c["id"] == world.cases["death"] for c in police.get("/api/cases").json())
+    assert all(c["id"] == world.cases["death"] for c in police.get("/api/cases").json()["rows"])
 
 
 def test_a_reviewer_cannot_review_another_departments_approval(client_for, world):
     police = client_for("gongan")
-    assert police.get("/api/reviews").json() == []
+    assert police.get("/api/reviews").json()["rows"] == []
     response = police.post(f"/api/reviews/{world.decisions['old_age']}", json={"verdict": "confirmed"},
                            headers={"X-CSRF-Token": police.csrf})
     assert response.status_code == 404
@@ -72,7 +72,7 @@ def test_a_reviewer_cannot_review_another_departments_approval(client_for, world
 
 def test_overdue_lists_items_of_my_departments_and_late_visits(client_for, world):
     overdue = client_for("shenhe").get("/api/overdue").json()
-    assert overdue["items"] == []  # the late items are police and medical insurance
-    assert [t["id"] for t in overdue["tasks"]] == [world.tasks["t_west"]]
+    assert overdue["items"]["rows"] == [] and overdue["items"]["total"] == 0  # the late items are police's and medical insurance's
+    assert [t["id"] for t in overdue["tasks"]["rows"]] == [world.tasks["t_west"]]
     admin = client_for("admin").get("/api/overdue").json()
-    assert {i["id"] for i in admin["items"]} == {world.items["cancel_hukou"], world.items["end_medical"]}
+    assert {i["id"] for i in admin["items"]["rows"]} == {world.items["cancel_hukou"], world.items["end_medical"]}

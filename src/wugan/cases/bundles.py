@@ -14,10 +14,10 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from wugan.cases.models import make_id
+from wugan.cases.models import VISIT_OUTCOMES, make_id
 from wugan.errors import ConfigError
 
-__all__ = ["BundleItem", "Bundle", "load_bundles", "departments", "case_frames"]
+__all__ = ["BundleItem", "Bundle", "Visit", "load_bundles", "departments", "case_frames"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,36 @@ class BundleItem:
 
 
 @dataclass(frozen=True)
+class Visit:
+    """An assistant's visit for this event, in her words: whom she contacts (the person, or for a death the
+    family), what she checks, what the family has at hand, and the outcomes as they fit the event."""
+
+    contact: str = "person"
+    check: tuple[str, ...] = ()
+    bring: tuple[str, ...] = ()
+    outcomes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def outcome_labels(self) -> dict[str, str]:
+        return dict(self.outcomes)
+
+
+def _visit(raw: object, path: Path) -> Visit:
+    if raw is None:
+        return Visit()
+    if not isinstance(raw, dict) or set(raw) - {"contact", "check", "bring", "outcomes"}:
+        raise ConfigError("visit: a mapping of contact, check, bring and outcomes", path=path)
+    outcomes = raw.get("outcomes") or {}
+    if set(outcomes) - set(VISIT_OUTCOMES):
+        raise ConfigError(f"visit outcomes: unknown {sorted(set(outcomes) - set(VISIT_OUTCOMES))}", path=path)
+    if raw.get("contact", "person") not in ("person", "family"):
+        raise ConfigError("visit contact: person or family", path=path)
+    return Visit(contact=raw.get("contact", "person"), check=tuple(raw.get("check") or ()),
+                 bring=tuple(raw.get("bring") or ()),
+                 outcomes=tuple((code, outcomes[code]) for code in VISIT_OUTCOMES if code in outcomes))
+
+
+@dataclass(frozen=True)
 class Bundle:
     event: str
     title: str
@@ -48,6 +78,7 @@ class Bundle:
     items: tuple[BundleItem, ...]
     opens_on: str = "decision"
     reference: str = ""
+    visit: Visit = Visit()
 
     @property
     def ruleset(self) -> str | None:
@@ -83,7 +114,7 @@ def _load(folder: str) -> dict[str, Bundle]:
         bundles[data["event"]] = Bundle(
             event=data["event"], title=data["title"], description=data.get("description", "").strip(),
             lead_department=data["lead_department"], items=items, opens_on=data.get("opens_on", "decision"),
-            reference=data.get("reference", ""),
+            reference=data.get("reference", ""), visit=_visit(data.get("visit"), path),
         )
     return bundles
 

@@ -41,6 +41,7 @@ __all__ = [
     "OptOut",
     "Alert",
     "ShadowDecision",
+    "Submission",
     "ITEM_STATES",
     "ROUTES",
 ]
@@ -131,7 +132,7 @@ class Item(Base):
     due_date: Mapped[dt.date] = mapped_column(Date, index=True)
     amount: Mapped[float | None] = mapped_column(Numeric(12, 2, asdecimal=False))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))
+    decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"), index=True)
     done_on: Mapped[dt.date | None] = mapped_column(Date)
     escalated_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1, doc="a correction is the next version of its service")
@@ -173,6 +174,7 @@ class Task(Base):
     outcome_on: Mapped[dt.date | None] = mapped_column(Date)
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"))
     escalated_on: Mapped[dt.date | None] = mapped_column(Date)
+    checklist: Mapped[list[Any] | None] = mapped_column(JSON, doc="the checklist points ticked on the visit")
 
 
 class Notice(Base):
@@ -279,3 +281,20 @@ class ShadowDecision(Base):
     live_route: Mapped[str] = mapped_column(String(20))
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     decided_on: Mapped[dt.date] = mapped_column(Date, index=True)
+
+
+class Submission(Base):
+    """A state change sent with an idempotency key, and what it answered: a repeat gets the same answer.
+
+    A phone that lost the network resends its queued outcomes; a double tap
+    sends a form twice. The key is the client's; ``actor`` and ``path`` must
+    match for a repeat to count as one.
+    """
+
+    __tablename__ = "submissions"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(40))
+    path: Mapped[str] = mapped_column(String(120))
+    entity_id: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -17,7 +17,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, event
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, event, false
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.base import NO_VALUE
 
@@ -49,6 +49,8 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     last_login: Mapped[dt.datetime | None] = mapped_column(DateTime)
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                                       doc="set by an admin's reset: a new password first")
 
 
 class WebSession(Base):
@@ -61,6 +63,7 @@ class WebSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    flash: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="the next page's one-time message")
 
 
 def _ends_sessions(target: User, value: Any, old: Any, _initiator: Any) -> None:

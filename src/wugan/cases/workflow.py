@@ -94,8 +94,9 @@ def ready_dependents(session: Session, *, case_id: str, actor: str, at: dt.datet
 
 
 def record_visit(session: Session, *, task_id: str, outcome: str, notes: str, actor: str,
-                 at: dt.datetime) -> Case | None:
-    """Store the visit outcome (also the model's label); a confirmed visit opens the bundle case."""
+                 at: dt.datetime, checklist: list[str] | None = None) -> Case | None:
+    """Store the visit outcome (also the model's label) and the checklist points ticked; a confirmed visit
+    opens the bundle case."""
     from wugan.cases.act import open_case_after_visit
 
     if outcome not in VISIT_OUTCOMES:
@@ -105,11 +106,12 @@ def record_visit(session: Session, *, task_id: str, outcome: str, notes: str, ac
         raise WorkflowError(f"task {task.id} already has an outcome ({task.outcome})")
     before = _state(task, ("status", "outcome", "outcome_notes", "outcome_on"))
     task.status, task.outcome, task.outcome_notes, task.outcome_on = "done", outcome, notes, at.date()
+    task.checklist = list(checklist or [])
     case = open_case_after_visit(session, task=task, on=at.date()) if outcome == "confirmed" else None
     if case is not None:
         task.case_id = case.id
     audit(session, actor=actor, action="visit_recorded", entity="task", entity_id=task.id, before=before,
-          after=_state(task, ("status", "outcome", "outcome_notes", "outcome_on", "case_id")), at=at)
+          after=_state(task, ("status", "outcome", "outcome_notes", "outcome_on", "case_id", "checklist")), at=at)
     return case
 
 

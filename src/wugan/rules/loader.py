@@ -89,6 +89,7 @@ class RuleSet:
     outcomes: dict[str, Outcome]
     version: str = ""
     overrides: dict[str, Scalar] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # input or derived value -> Chinese label (pages)
 
     @property
     def conditions(self) -> dict[str, str]:
@@ -183,6 +184,7 @@ class _Builder:
         self.name, self.doc, self.rules_dir, self.overrides = name, doc, rules_dir, overrides
         self.used_overrides: set[str] = set()
         self.taken: dict[str, str] = {}
+        self.labels: dict[str, str] = {}  # presentation only: not part of the version hash
 
     def expr(self, kp: tuple, raw: Any, what: str) -> exp.Expression:
         try:
@@ -205,7 +207,7 @@ class _Builder:
         outcomes = self.outcomes(data.get("outcomes"), inputs, raw_nodes, known)
         nodes = self.typecheck(inputs, raw_nodes, order, outcomes)
         rs = RuleSet(self.name, self.doc.path, description, reference, inputs, nodes, outcomes,
-                     overrides={k: self.overrides[k] for k in sorted(self.used_overrides)})  # fmt: skip
+                     overrides={k: self.overrides[k] for k in sorted(self.used_overrides)}, labels=self.labels)  # fmt: skip
         rs.version = _version(rs)
         return rs
 
@@ -228,6 +230,8 @@ class _Builder:
             if not isinstance(typ, str) or typ.upper() not in INPUT_TYPES:
                 raise doc.error(("inputs", key), f"input '{key}' type must be one of {', '.join(sorted(set(INPUT_TYPES.values())))}")
             inputs[key] = INPUT_TYPES[typ.upper()]
+            if isinstance(spec, dict) and "label" in spec:
+                self.labels[key] = _text(doc, ("inputs", key, "label"), spec["label"], f"label of input '{key}'")
         if not inputs:
             raise doc.error(("inputs",), "a rule set needs at least one input")
         return inputs
@@ -274,6 +278,8 @@ class _Builder:
             label = ""
             if kind == "condition":
                 label = _text(doc, (*kp, "label"), spec.get("label"), f"label of condition '{key}'", True)
+            elif "label" in spec:
+                self.labels[key] = _text(doc, (*kp, "label"), spec["label"], f"label of {kind} '{key}'")
             tree = self.expr((*kp, "expr"), spec["expr"], f"{kind} '{key}'")
             raw_nodes[key] = dict(kind=kind, keypath=(*kp, "expr"), deps=column_names(tree), expr=tree,
                                   label=label, description=_text(doc, (*kp, "description"), spec.get("description"), "description"))  # fmt: skip

@@ -5,6 +5,11 @@ views that carry a person (tasks, cases, decisions under review, items) and
 writes one row per kind of row shown, naming the rows by their opaque ids and
 the kinds of data revealed: name and masked ID, phone, address, medical
 details (the hardship route's spending and diagnoses).
+
+A page (GET) writes its rows in a transaction of its own: on SQLite the
+request's read snapshot may be older than another request's commit (the
+phone's service worker fetches task pages while she opens one), and SQLite
+refuses to turn such a snapshot into a write rather than wait.
 """
 
 from __future__ import annotations
@@ -16,15 +21,16 @@ from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from wugan.cases.db import session_scope
 from wugan.cases.models import AccessLog
 from wugan.cases.users import User
-from wugan.web.queries import CaseView, ItemView, OverdueView, PersonView, ReviewView, TaskView
 from wugan.web.routes.common import actor, now
+from wugan.web.views import CaseView, ItemView, Page, PersonView, ReviewView, TaskView
 
-__all__ = ["record_access"]
+__all__ = ["record_access", "write_log"]
 
 MEDICAL_EVENTS = {"medical_hardship"}
-_ENTITY = {TaskView: "task", CaseView: "case", ReviewView: "decision", ItemView: "item"}
+_ENTITY = ((TaskView, "task"), (CaseView, "case"), (ReviewView, "decision"), (ItemView, "item"))
 
 
 def _fields(person: PersonView, event_type: str | None) -> set[str]:
@@ -43,13 +49,12 @@ def _walk(view: object, found: dict[str, tuple[list[str], set[str]]]) -> None:
         for v in view:
             _walk(v, found)
         return
-    if isinstance(view, OverdueView):
-        _walk(view.items, found)
-        _walk(view.tasks, found)
+    if isinstance(view, Page):
+        _walk(view.rows, found)
         return
     if not isinstance(view, BaseModel):
         return
-    entity = _ENTITY.get(type(view))
+    entity = next((name for kind, name in _ENTITY if isinstance(view, kind)), None)
     person = getattr(view, "person", None)
     if entity and isinstance(person, PersonView):
         ids, fields = found[entity]
@@ -70,7 +75,15 @@ def record_access(request: Request, db: Session, user: User, shown: object | Ite
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
     channel = "api" if path.startswith("/api") else "page"
-    for entity, (ids, fields) in found.items():
-        db.add(AccessLog(at=now(request), actor=actor(user), channel=channel, path=path, entity=entity,
-                         entity_ids=ids, fields=sorted(fields)))
+    write_log(request, db, [AccessLog(at=now(request), actor=actor(user), channel=channel, path=path, entity=entity,
+                                      entity_ids=ids, fields=sorted(fields)) for entity, (ids, fields) in found.items()])
+
+
+def write_log(request: Request, db: Session, rows: list[AccessLog]) -> None:
+    """Store access-log rows: with the request's own changes, or for a page, in a short transaction of their own."""
+    if request.method in ("GET", "HEAD"):
+        with session_scope(request.app.state.settings.case_store_url) as own:
+            own.add_all(rows)
+        return
+    db.add_all(rows)
     db.commit()

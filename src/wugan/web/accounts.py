@@ -1,7 +1,10 @@
-"""Web accounts: created one by one (``wugan users add``) or as the demo's set; passwords and activation.
+"""Web accounts: created one by one (``wugan users add`` or the admin's page) or as the demo's set; passwords,
+activation, role and scope.
 
-A new password, deactivation and reactivation each end the user's open
-sessions (``User.session_version`` moves on).
+A new password, deactivation, reactivation and a change of role or scope each
+end the user's open sessions (``User.session_version`` moves on). A password
+an admin resets is a one-time one: the user must choose their own at the next
+login.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from wugan.cases.workflow import audit
 from wugan.errors import InputError
 from wugan.web.auth import hash_password
 
-__all__ = ["Login", "add_user", "set_password", "set_active", "create_demo_users"]
+__all__ = ["Login", "add_user", "set_password", "reset_password", "change_own_password", "set_active",
+           "set_role_scope", "create_demo_users", "MIN_PASSWORD"]
+
+MIN_PASSWORD = 8
 
 
 @dataclass(frozen=True)
@@ -34,12 +40,7 @@ def add_user(session: Session, *, username: str, password: str, role: str, displ
              villages: list[str] | None = None, departments: list[str] | None = None,
              assistant_id: str | None = None, actor: str = "cli", at: dt.datetime | None = None) -> User:
     """A new active account; refuses unknown roles, duplicate names and unscoped assistants/reviewers."""
-    if role not in ROLES:
-        raise InputError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if role == "assistant" and not villages:
-        raise InputError("an assistant needs --villages")
-    if role == "reviewer" and not departments:
-        raise InputError("a reviewer needs --departments")
+    _check_scope(role, villages, departments)
     _check_password(password)
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise InputError(f"user {username!r} exists")
@@ -54,9 +55,18 @@ def add_user(session: Session, *, username: str, password: str, role: str, displ
     return user
 
 
+def _check_scope(role: str, villages: list[str] | None, departments: list[str] | None) -> None:
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "assistant" and not villages:
+        raise InputError("an assistant needs --villages")
+    if role == "reviewer" and not departments:
+        raise InputError("a reviewer needs --departments")
+
+
 def _check_password(password: str) -> None:
-    if len(password) < 8:
-        raise InputError("a password has at least 8 characters")
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"a password has at least {MIN_PASSWORD} characters")
 
 
 def _user(session: Session, username: str) -> User:
@@ -74,6 +84,45 @@ def set_password(session: Session, *, username: str, password: str, actor: str =
     user.password_hash = hash_password(password)
     audit(session, actor=actor, action="password_changed", entity="user", entity_id=user.id, before=None,
           after=None, at=at or dt.datetime.now())
+    return user
+
+
+def reset_password(session: Session, *, username: str, actor: str, at: dt.datetime | None = None) -> str:
+    """A one-time password for a user who forgot theirs: returned once, to hand over; they must change it."""
+    password = secrets.token_urlsafe(9)
+    user = _user(session, username)
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    audit(session, actor=actor, action="password_reset", entity="user", entity_id=user.id, before=None,
+          after={"must_change_password": True}, at=at or dt.datetime.now())
+    return password
+
+
+def change_own_password(session: Session, *, user: User, password: str, at: dt.datetime | None = None) -> User:
+    """The user's own new password (after a reset, or any time); the old one and its sessions end."""
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    user.must_change_password = False
+    audit(session, actor=f"user:{user.username}", action="password_changed", entity="user", entity_id=user.id,
+          before=None, after=None, at=at or dt.datetime.now())
+    return user
+
+
+def set_role_scope(session: Session, *, username: str, role: str, villages: list[str] | None = None,
+                   departments: list[str] | None = None, assistant_id: str | None = None, actor: str,
+                   at: dt.datetime | None = None) -> User:
+    """A new role and scope; the user's sessions end, so the next request sees the new rights."""
+    _check_scope(role, villages, departments)
+    user = _user(session, username)
+    before = {"role": user.role, "villages": list(user.villages or []), "departments": list(user.departments or [])}
+    user.role = role
+    user.villages = list(villages or []) if role == "assistant" else []
+    user.departments = list(departments or []) if role == "reviewer" else []
+    user.assistant_id = assistant_id if role == "assistant" else None
+    after = {"role": user.role, "villages": user.villages, "departments": user.departments}
+    if after != before:
+        audit(session, actor=actor, action="user_scope_changed", entity="user", entity_id=user.id, before=before,
+              after=after, at=at or dt.datetime.now())
     return user
 
 

@@ -25,9 +25,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import SecretStr
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from wugan.cases.db import session_scope
 from wugan.cases.users import ROLES, User, WebSession
 from wugan.settings import Settings, weak_secret
 from wugan.web.deps import get_db
@@ -55,6 +56,9 @@ __all__ = [
     "check_csrf",
     "pseudonym",
     "utcnow",
+    "session_digest",
+    "StaleForm",
+    "PasswordChangeRequired",
 ]
 
 log = logging.getLogger(__name__)
@@ -154,8 +158,12 @@ class Signer:
         return token if isinstance(token, str) else None
 
 
-def _digest(token: str) -> str:
+def session_digest(token: str) -> str:
+    """The session row's id for a cookie's token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_digest = session_digest
 
 
 def open_session(db: Session, *, user: User, hours: float) -> tuple[str, str]:
@@ -188,6 +196,18 @@ class LoginRequired(Exception):
     """No valid session: HTML pages redirect to the login page, the API answers 401."""
 
 
+class PasswordChangeRequired(Exception):
+    """The user's password was reset by an admin: every page leads to choosing a new one first."""
+
+
+class StaleForm(Exception):
+    """A form whose CSRF token no longer matches the live session: shown again with what was typed."""
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        super().__init__("stale form")
+        self.fields = fields
+
+
 def session_token(request: Request) -> str | None:
     return request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
 
@@ -206,13 +226,30 @@ def web_session(request: Request, db: Session = Depends(get_db)) -> tuple[WebSes
     return row, user
 
 
-def current_user(request: Request, found: tuple[WebSession, User] | None = Depends(web_session)) -> User:
-    if found is None:
-        raise LoginRequired()
-    row, user = found
+def _navigation(request: Request) -> bool:
+    """A page the person asked for (not the API, not a service worker's background fetch)."""
+    return (request.method == "GET" and not request.url.path.startswith("/api")
+            and request.headers.get("sec-fetch-mode", "navigate") == "navigate")
+
+
+def _remember(request: Request, row: WebSession, user: User) -> None:
     request.state.user = Viewer(username=user.username, display_name=user.display_name, role=user.role,
                                 villages=tuple(user.villages or ()), departments=tuple(user.departments or ()))
     request.state.csrf = row.csrf
+
+
+def current_user(request: Request, found: tuple[WebSession, User] | None = Depends(web_session)) -> User:
+    """The logged-in user; the session's one-time message goes to the first page shown after it was set."""
+    if found is None:
+        raise LoginRequired()
+    row, user = found
+    _remember(request, row, user)
+    if row.flash and _navigation(request):  # taken in a short transaction of its own (see ``access.write_log``)
+        request.state.flash = dict(row.flash)
+        with session_scope(request.app.state.settings.case_store_url) as own:
+            own.execute(update(WebSession).where(WebSession.id == row.id).values(flash=None))
+    if user.must_change_password and request.url.path not in ("/password", "/logout"):
+        raise PasswordChangeRequired()
     return user
 
 
@@ -223,7 +260,7 @@ def require_role(*roles: str) -> Callable[..., User]:
 
     def dependency(user: User = Depends(current_user)) -> User:
         if user.role != "admin" and user.role not in roles:
-            raise HTTPException(status_code=403, detail="无权访问 (forbidden for this role)")
+            raise HTTPException(status_code=403, detail="您的角色无权查看或办理这一页的内容。")
         return user
 
     return dependency
@@ -236,12 +273,17 @@ async def check_csrf(request: Request, found: tuple[WebSession, User] | None = D
     if found is None:
         raise LoginRequired()
     sent = request.headers.get(CSRF_HEADER)
+    form = None
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        sent = (await request.form()).get(CSRF_FIELD)
+        form = await request.form()
+        sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, found[0].csrf):
-        raise HTTPException(status_code=403, detail="CSRF 校验失败，请刷新页面后重试 (CSRF token missing or wrong)")
+        if form is not None and not request.url.path.startswith("/api") and isinstance(sent, str) and sent:
+            _remember(request, *found)
+            raise StaleForm([(k, v) for k, v in form.multi_items() if k != CSRF_FIELD and isinstance(v, str)])
+        raise HTTPException(status_code=403, detail="安全校验未通过：请刷新页面后重试")
 
 
 def pseudonym(key: str, person_id: str | None) -> str:

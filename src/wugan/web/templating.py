@@ -1,9 +1,10 @@
-"""Jinja2 templates with the layout's globals: the user, their CSRF token, labels, today."""
+"""Jinja2 templates with the layout's globals: the user, their CSRF token, labels, assets, today, the message."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -11,14 +12,16 @@ from fastapi.templating import Jinja2Templates
 
 from wugan.ids import redact
 from wugan.web import texts
-from wugan.web.charts import stacked_bars
+from wugan.web.assets import asset
+from wugan.web.charts import legend, stacked_bars
 
 __all__ = ["templates", "render"]
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 templates.env.globals.update(
     EVENT_LABELS=texts.EVENT_LABELS, ROUTE_LABELS=texts.ROUTE_LABELS, OUTCOME_LABELS=texts.OUTCOME_LABELS,
-    ROLE_LABELS=texts.ROLE_LABELS, ITEM_STATUS_LABELS=texts.ITEM_STATUS_LABELS, stacked_bars=stacked_bars,
+    ROLE_LABELS=texts.ROLE_LABELS, ITEM_STATUS_LABELS=texts.ITEM_STATUS_LABELS, ALERT_LABELS=texts.ALERT_LABELS,
+    REVIEW_LABELS=texts.REVIEW_LABELS, stacked_bars=stacked_bars, legend=legend, asset=asset,
 )
 
 
@@ -38,14 +41,22 @@ def _redact(value: object) -> str:
 templates.env.filters.update(money=_money, cndate=_date, redact=_redact)
 
 
+def _page_url(request: Request, page: int) -> str:
+    """This page's URL with another page number, its filters kept."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(page))]
+    return f"{request.url.path}?{urlencode(query)}"
+
+
 def render(request: Request, name: str, status_code: int = 200, headers: dict[str, str] | None = None,
            **context: Any) -> HTMLResponse:
-    user = getattr(request.state, "user", None)
-    context |= {
-        "user": user,
+    """A page; ``errors`` (field id → message) puts the summary at the top and each message by its field."""
+    context = {
+        "user": getattr(request.state, "user", None),
         "csrf": getattr(request.state, "csrf", ""),
         "today": request.app.state.clock().date(),
-        "message": request.query_params.get("msg", ""),
-        "error": request.query_params.get("err", ""),
-    }
+        "flash": getattr(request.state, "flash", None),
+        "errors": {},
+        "values": {},
+        "page_url": lambda page: _page_url(request, page),
+    } | context
     return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)

@@ -9,8 +9,13 @@ __all__ = [
     "TASK_STATUS_LABELS",
     "OUTCOME_LABELS",
     "ROLE_LABELS",
-    "VALUE_LABELS",
-    "CHECKLISTS",
+    "REVIEW_LABELS",
+    "ACTION_LABELS",
+    "ENTITY_LABELS",
+    "ALERT_LABELS",
+    "NOTICE_STATUS_LABELS",
+    "LIFECYCLE_LABELS",
+    "HOLD_LABELS",
     "label",
 ]
 
@@ -46,73 +51,29 @@ ROLE_LABELS = {"assistant": "协理员", "reviewer": "后台审核", "analyst": 
 REVIEW_LABELS = {None: "—", "sampled": "抽中待复核", "confirmed": "复核确认", "revoked": "已撤销",
                  "held": "暂缓待放行", "released": "已放行", "rejected": "暂缓后驳回"}
 
-# Rule inputs and derived values, as the explanation shows them.
-VALUE_LABELS = {
-    "oop_12m": "近12个月自付医疗费用（元）",
-    "income_prev_year": "上年人均可支配收入（元）",
-    "threshold": "预警线（元）",
-    "oop_share": "预警比例",
-    "birth_date": "出生日期",
-    "death_date": "死亡日期",
-    "pension_in_payment": "正在领取养老金",
-    "contribution_months": "累计缴费月数",
-    "province_urban_income_prev_year": "全省上年城镇人均可支配收入（元）",
-    "hukou_local": "本地户籍",
-    "alive": "健在",
-    "region_code": "村（社区）代码",
-    "age_months": "年龄（月）",
-    "age_years": "年龄（周岁）",
-    "tier": "津贴档次（岁）",
-    "allowance_monthly": "每月津贴（元）",
-    "birth_month": "出生月份",
-    "first_month": "补贴起始月份",
-    "last_month": "补贴截止月份",
-    "subsidy_months": "补贴月数",
-    "subsidy_total": "补贴总额（元）",
-    "pension_stop_month": "停发养老金月份",
-    "monthly_income": "月人均可支配收入（元）",
-    "contribution_years": "缴费年限（年）",
-    "survivor_months": "抚恤金月数",
-    "funeral_grant": "丧葬补助金（元）",
-    "survivor_lump_sum": "抚恤金（元）",
-    "retirement_group": "退休年龄组别",
-    "base_age_months": "原法定退休年龄（月）",
-    "max_delay": "最多延迟（月）",
-    "delay_start": "延迟起始出生月份",
-    "delay_step": "每延迟一个月对应的出生月数",
-    "delay_months": "延迟月数",
-    "retirement_age_months": "法定退休年龄（月）",
-    "retirement_date": "退休日期",
-    "retirement_month": "退休月份",
-    "sex": "性别",
-    "category": "人员类别",
-    "score": "模型评分",
+# What the audit log says, in words (an action not listed shows its code).
+ACTION_LABELS = {
+    "login": "登录", "logout": "退出", "login_failed": "登录失败", "login_throttled": "登录受限（尝试过多）",
+    "user_created": "新建账号", "user_activated": "启用账号", "user_deactivated": "停用账号",
+    "password_changed": "修改密码", "password_reset": "重置密码（须改密）", "user_scope_changed": "修改角色或范围",
+    "decided": "自动决定", "sampled_for_review": "抽中复核", "held": "秒批暂缓",
+    "held_released": "暂缓后放行", "held_rejected": "暂缓后驳回", "release_undone": "撤回放行",
+    "decision_confirmed": "复核确认", "decision_revoked": "撤销决定", "review_undone": "撤回复核",
+    "item_ready": "事项就绪", "item_in_progress": "开始办理", "item_done": "办结", "item_rejected": "不予办理",
+    "item_reopened": "事项重新开启", "item_superseded": "事项被更正替代", "case_closed": "一件事办结",
+    "case_reopened": "一件事重新开启", "visit_recorded": "登记走访结果", "visit_retry_booked": "预约再次走访",
+    "visit_to_county_office": "转县级电话跟进", "outcome_corrected": "更正走访结果", "task_reassigned": "改派走访",
+    "escalated": "逾期督办", "escalated_by_hand": "人工督办", "alert_resolved": "处理提醒",
+    "task_cancelled": "任务取消", "opt_out_added": "登记退订", "opt_out_removed": "撤销退订",
+    "personal_data_purged": "清除个人数据", "id_revealed": "查看完整身份证号",
 }
-
-# What the assistant checks on the visit and asks the family to have at hand, per event.
-CHECKLISTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "medical_hardship": (
-        ("本人是否因病致残、生活能否自理", "家庭收入和主要支出，是否已享受低保、特困", "近期住院和用药情况"),
-        ("身份证、户口簿", "近一年的病历、诊断证明和医疗费用票据", "近期免冠照片（办理残疾人证用）"),
-    ),
-    "death": (
-        ("核实去世时间，通知家属养老金已停发", "确认法定继承人及联系方式", "说明丧葬补助金和抚恤金的领取"),
-        ("继承人身份证", "继承人银行卡（用于个人账户余额退还）", "亲属关系证明"),
-    ),
-    "retirement": (
-        ("核实缴费年限和补缴意愿", "讲解延迟退休、弹性退休和继续缴费的选择"),
-        ("身份证", "社保卡", "历年缴费凭证（如有）"),
-    ),
-    "birth": (
-        ("确认新生儿姓名和户口登记地", "确认父母参保情况"),
-        ("父母身份证、户口簿", "出生医学证明", "结婚证"),
-    ),
-    "old_age": (
-        ("核实老人健在并居住在本地", "确认津贴发放账户"),
-        ("身份证", "社保卡或银行卡"),
-    ),
-}
-DEFAULT_CHECKLIST = (("核实本人情况和联系方式",), ("身份证、户口簿",))
+ENTITY_LABELS = {"user": "账号", "decision": "决定", "item": "事项", "case": "一件事", "task": "走访任务",
+                 "alert": "提醒", "person": "个人", "notice": "告知书", "opt_out": "退订"}
+ALERT_LABELS = {"overdue_item": "事项逾期", "overdue_task": "走访逾期", "circuit_breaker": "秒批熔断",
+                "escalated_by_hand": "人工督办", "data_quality": "数据待更正"}
+NOTICE_STATUS_LABELS = {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "cancelled": "已撤回"}
+LIFECYCLE_LABELS = {"draft": "草稿", "live": "在用", "retired": "已停用"}
+HOLD_LABELS = {"paused": "规则集已暂停秒批（rules/guardrails.yaml）", "circuit_breaker": "当日数量异常，触发熔断"}
 
 
 def label(table: dict, code: object) -> str:

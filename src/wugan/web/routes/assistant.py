@@ -1,9 +1,17 @@
-"""The assistant's phone pages: my villages' tasks, one task's who/why/what, the visit outcome."""
+"""The assistant's phone pages: her tasks, one task's who/why/what, and the visit outcome.
+
+The outcome form carries an idempotency key (made by the page; the phone's
+script keeps it with the draft), so a double tap, a resend after a lost
+answer and the offline queue's replay all record the outcome once.
+"""
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wugan.cases.models import VISIT_OUTCOMES
@@ -13,13 +21,15 @@ from wugan.ids import redact
 from wugan.web.access import record_access
 from wugan.web.auth import check_csrf, require_role
 from wugan.web.deps import get_db
-from wugan.web.queries import task_for, tasks_for
+from wugan.web.idempotency import KeyMisused, prior, remember, valid_key
+from wugan.web.queries.assistant import task_for, tasks_for
 from wugan.web.routes.common import actor, back, now, today
 from wugan.web.templating import render
-from wugan.web.texts import OUTCOME_LABELS
+from wugan.web.views import TaskView
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 assistant_only = require_role("assistant")
+NOT_YOURS = "没有这个任务，或它不属于您负责的村"
 
 
 @router.get("/tasks")
@@ -29,31 +39,69 @@ def task_list(request: Request, user: User = Depends(assistant_only), db: Sessio
     return render(request, "assistant/tasks.html", tasks=open_tasks, done=done)
 
 
+def _task_page(request: Request, task: TaskView, *, status_code: int = 200, errors: dict | None = None,
+               values: dict | None = None) -> Response:
+    return render(request, "assistant/task.html", status_code=status_code, task=task, errors=errors or {},
+                  values=values or {}, idem=secrets.token_urlsafe(18))
+
+
 @router.get("/tasks/{task_id}")
 def task_page(task_id: str, request: Request, user: User = Depends(assistant_only),
               db: Session = Depends(get_db)) -> Response:
     task = task_for(db, user=user, settings=request.app.state.settings, task_id=task_id, today=today(request))
     if task is None:
-        raise HTTPException(404, "没有这个任务，或它不属于您负责的村")
+        raise HTTPException(404, NOT_YOURS)
     record_access(request, db, user, task)
-    return render(request, "assistant/task.html", task=task, outcomes=OUTCOME_LABELS)
+    return _task_page(request, task)
+
+
+def visit_message(task: TaskView, outcome: str, case_title: str | None) -> str:
+    text = f"已登记：{task.outcomes.get(outcome, outcome)}"
+    if not case_title:
+        return text
+    if task.kind == "home_visit":  # the visit opens the bundle
+        return text + f"，已开启「{case_title}」，各部门将并联办理"
+    return text + f"，「{case_title}」的后续事项将继续办理"
+
+
+def save_visit(db: Session, *, task_id: str, outcome: str, notes: str, checklist: list[str], key: str | None,
+               who: str, path: str, at) -> dict:
+    """Record the outcome once per key; returns what the first request with the key answered."""
+    done = prior(db, key=key, actor=who, path=path)
+    if done is not None:
+        return done
+    try:
+        case = record_visit(db, task_id=task_id, outcome=outcome, notes=redact(notes.strip()) or "", actor=who,
+                            at=at, checklist=checklist)
+        result = {"outcome": outcome, "case_id": case.id if case else None, "case_title": case.title if case else None}
+        remember(db, key=key, actor=who, path=path, entity_id=task_id, at=at, result=result)
+        db.commit()
+        return result
+    except (WorkflowError, IntegrityError):
+        db.rollback()
+        done = prior(db, key=key, actor=who, path=path)  # the same key won a race: the same answer
+        if done is not None:
+            return done
+        raise
 
 
 @router.post("/tasks/{task_id}/visit")
-def visit(task_id: str, request: Request, outcome: str = Form(...), notes: str = Form(""),
-          user: User = Depends(assistant_only), db: Session = Depends(get_db)) -> Response:
-    if task_for(db, user=user, settings=request.app.state.settings, task_id=task_id, today=today(request)) is None:
-        raise HTTPException(404, "没有这个任务，或它不属于您负责的村")
+def visit(task_id: str, request: Request, outcome: str = Form(""), notes: str = Form(""),
+          check: list[str] = Form([]), idem: str = Form(""), user: User = Depends(assistant_only),
+          db: Session = Depends(get_db)) -> Response:
+    settings = request.app.state.settings
+    task = task_for(db, user=user, settings=settings, task_id=task_id, today=today(request))
+    if task is None:
+        raise HTTPException(404, NOT_YOURS)
+    values = {"outcome": outcome, "notes": notes, "check": check}
     if outcome not in VISIT_OUTCOMES:
-        return back(f"/tasks/{task_id}", err="请选择走访结果")
+        return _task_page(request, task, status_code=422, errors={"outcome": "请选择走访结果"}, values=values)
     try:
-        case = record_visit(db, task_id=task_id, outcome=outcome, notes=redact(notes.strip()) or "", actor=actor(user),
-                            at=now(request))
-    except WorkflowError as exc:
-        db.rollback()
-        return back(f"/tasks/{task_id}", err=f"无法登记：{exc}")
-    db.commit()
-    msg = f"已登记：{OUTCOME_LABELS[outcome]}"
-    if case is not None:
-        msg += f"，已开启「{case.title}」"
-    return back("/tasks", msg=msg)
+        result = save_visit(db, task_id=task_id, outcome=outcome, notes=notes,
+                            checklist=[c for c in check if c in task.check], key=valid_key(idem), who=actor(user),
+                            path="/tasks/{task_id}/visit", at=now(request))
+    except (WorkflowError, KeyMisused):
+        fresh = task_for(db, user=user, settings=settings, task_id=task_id, today=today(request)) or task
+        said = f"该任务已登记为「{fresh.outcome_label}」" if fresh.outcome else "请刷新页面后重试"
+        return _task_page(request, fresh, status_code=409, errors={"outcome": f"无法登记：{said}"}, values=values)
+    return back(request, f"/tasks/{task_id}", msg=visit_message(task, result["outcome"], result["case_title"]))

@@ -1,4 +1,4 @@
-"""Login, logout, the role-dispatching home page, and the admin overview."""
+"""Login, logout, the role-dispatching home page, and choosing one's own password."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wugan.cases.models import AuditLog
-from wugan.cases.users import User
+from wugan.cases.users import User, WebSession
 from wugan.cases.workflow import audit
+from wugan.errors import InputError
+from wugan.web.accounts import MIN_PASSWORD, change_own_password
 from wugan.web.auth import (
     LOGIN_COOKIE,
     LOGIN_FORM_SECONDS,
@@ -20,13 +21,13 @@ from wugan.web.auth import (
     current_user,
     end_session,
     open_session,
-    require_role,
+    session_digest,
     session_token,
     verify_login,
     web_session,
 )
 from wugan.web.deps import get_db
-from wugan.web.routes.common import actor, now
+from wugan.web.routes.common import actor, now, safe_path
 from wugan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,9 +36,8 @@ HOMES = {"assistant": "/tasks", "reviewer": "/review", "analyst": "/analytics", 
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not target.startswith("/login"):
-        return target
-    return "/"
+    target = safe_path(target, "/")
+    return "/" if target.startswith("/login") else target
 
 
 @router.get("/")
@@ -110,11 +110,42 @@ def logout(request: Request, user: User = Depends(current_user), db: Session = D
     db.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
+    # the phone forgets this user's cached pages and queued drafts (the logout button warns if any are unsent)
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 
-@router.get("/admin")
-def admin(request: Request, user: User = Depends(require_role("admin")), db: Session = Depends(get_db)) -> Response:
-    users = db.scalars(select(User).order_by(User.role, User.username)).all()
-    log = db.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(50)).all()
-    return render(request, "admin.html", users=users, log=log)
+@router.get("/password")
+def password_form(request: Request, user: User = Depends(current_user)) -> Response:
+    return render(request, "password.html", forced=user.must_change_password)
+
+
+@router.post("/password", dependencies=[Depends(check_csrf)])
+def password_change(request: Request, current: str = Form(""), password: str = Form(""), repeat: str = Form(""),
+                    user: User = Depends(current_user), db: Session = Depends(get_db)) -> Response:
+    """A new password; the session ends with the old one, so a new one is opened here."""
+    errors = {}
+    if not verify_login(user, current):
+        errors["current"] = "当前密码不正确"
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = f"新密码至少 {MIN_PASSWORD} 个字符"
+    elif password == current:
+        errors["password"] = "新密码不能与当前密码相同"
+    if password != repeat:
+        errors["repeat"] = "两次输入的新密码不一致"
+    if errors:
+        return render(request, "password.html", status_code=422, errors=errors, forced=user.must_change_password)
+    try:
+        change_own_password(db, user=user, password=password, at=now(request))
+    except InputError:
+        return render(request, "password.html", status_code=422, errors={"password": "新密码不符合要求"},
+                      forced=user.must_change_password)
+    db.flush()
+    token, _ = open_session(db, user=user, hours=request.app.state.session_hours)
+    db.get_one(WebSession, session_digest(token)).flash = {"kind": "ok", "text": "密码已修改"}
+    end_session(db, session_token(request))
+    db.commit()
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, request.app.state.signer.session_cookie(token), httponly=True,
+                        samesite="lax", secure=request.app.state.secure_cookies, max_age=request.app.state.signer.max_age)
+    return response
