@@ -19,8 +19,8 @@ def candidates_sql(scope: Scope) -> str:
         WHERE {scope.known("d.death_date")} AND {scope.wanted(key, "d.person_id")}
     ),
     paid AS (
-        SELECT person_id, sum(months) AS contribution_months FROM contributions
-        WHERE person_id IN (SELECT person_id FROM dead) GROUP BY person_id
+        SELECT person_id, contribution_months FROM contributions_totals
+        WHERE person_id IN (SELECT person_id FROM dead)
     ),
     kin AS (  -- the next of kin who receives the notice: the oldest other adult of the household
         SELECT dead.person_id, arg_min(k.person_id, k.birth_date) AS next_of_kin_id
