@@ -123,8 +123,8 @@ class _Lake:
         for table, file, data in current.select("table", "file", "data").iter_rows():
             self.files.setdefault(table, []).append((file, self.root / data))
         self.snapshots: dict[str, Snapshot] = {}
-        for table, batch, path, day in current.filter(pl.col("snapshot").is_not_null()).sort("batch").select(
-                "table", "batch", "snapshot", "day").iter_rows():
+        for table, batch, path in current.filter(pl.col("snapshot").is_not_null()).sort("batch").select(
+                "table", "batch", "snapshot").iter_rows():
             latest = current.filter(pl.col("table") == table)["day"].max()
             self.snapshots[table] = Snapshot(batch, path, latest.isoformat() if latest else "")
         regions = [p for _, p in self.files.get("regions", [])]
