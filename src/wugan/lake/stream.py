@@ -70,7 +70,10 @@ def _duplicates(con: duckdb.DuckDBPyConnection, parts: list[Path], contract: Con
                     SELECT {cols} FROM {clean} g GROUP BY {cols} HAVING count(*) > 1)
             ) WHERE n > 1"""
         if contract.kind == "feed" and earlier:
-            landed = f"SELECT DISTINCT {cols} FROM read_parquet({_listed(earlier)}, hive_partitioning = false)"
+            # the landed keys this file repeats, found by streaming the landed files past the file's own
+            # keys: the hash table holds one file's keys, never the history's
+            landed = (f"SELECT {cols} FROM read_parquet({_listed(earlier)}, hive_partitioning = false) "
+                      f"SEMI JOIN parts USING ({cols})")
             repeats += f" UNION SELECT c._line FROM {clean} c SEMI JOIN ({landed}) l USING ({cols})"
         con.execute(f"CREATE OR REPLACE TEMP TABLE dup{n} AS {repeats}")
         found.append((n, key))
