@@ -109,7 +109,8 @@ def connect(settings: Settings, found: pl.DataFrame | None = None) -> duckdb.Duc
     """
     from wugan.rules.sandbox import connect as sandboxed
 
-    return attach_views(sandboxed(readable=[settings.lake]), settings.lake, found)
+    con = sandboxed(readable=[settings.lake], memory_limit=settings.query_memory, spill=settings.lake / "_spill")
+    return attach_views(con, settings.lake, found)
 
 
 @contextmanager
