@@ -57,18 +57,19 @@ def _duplicates(con: duckdb.DuckDBPyConnection, parts: list[Path], contract: Con
                 earlier: list[Path]) -> pl.DataFrame:
     """Lines whose key (or unique tuple) repeats an earlier line of the file or a landed file, in the order
     ``validate`` checks them: a row already a duplicate by the key is not checked again."""
+    con.execute("SET preserve_insertion_order = false")  # the lines are sorted after
     con.execute(f"CREATE OR REPLACE TEMP VIEW parts AS SELECT * FROM read_parquet({_listed(parts)}, hive_partitioning = false)")
     found = []
     taken = "SELECT CAST(NULL AS BIGINT) AS _line WHERE false"
     for n, key in enumerate((contract.key, *contract.unique)):
         cols = ", ".join(f'"{k}"' for k in key)
         clean = f"(SELECT * FROM parts WHERE _line NOT IN ({taken}))"
+        # every line of a repeated key after its first: an aggregate and a join, which spill to disk
+        # (a window over the file would have to hold it in memory)
         repeats = f"""
-            SELECT _line FROM (
-                SELECT _line, row_number() OVER (PARTITION BY {cols} ORDER BY _line) AS n
-                FROM {clean} c WHERE ({cols}) IN (
-                    SELECT {cols} FROM {clean} g GROUP BY {cols} HAVING count(*) > 1)
-            ) WHERE n > 1"""
+            SELECT c._line FROM {clean} c JOIN (
+                SELECT {cols}, min(_line) AS first FROM {clean} g GROUP BY {cols} HAVING count(*) > 1
+            ) g USING ({cols}) WHERE c._line > g.first"""
         if contract.kind == "feed" and earlier:
             # the landed keys this file repeats, found by streaming the landed files past the file's own
             # keys: the hash table holds one file's keys, never the history's
