@@ -1,6 +1,6 @@
 """A city's first load, then quiet days: seconds per stage and peak memory, each day a new process.
 
-    .venv/bin/python bench/daily_run.py --persons 1000000 [--seed 1] [--quiet-days 3] [--home DIR]
+    .venv/bin/python bench/daily_run.py --persons 1000000 [--seed 1] [--quiet-days 3] [--home DIR [--reuse]]
 
 Synthesises the city (``wugan synth``, not timed against the pipeline), then
 runs day 1 (the first load: the reference extracts, 24 months of claims,
@@ -68,6 +68,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quiet-days", type=int, default=3)
     parser.add_argument("--home", type=Path, help="keep the city here (default: a temporary folder, removed)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="the --home already holds this city's inbox: clear what the pipeline made and start again")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -78,15 +80,27 @@ def main() -> int:
     days = 1 + args.quiet_days
     try:
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "wugan", "synth", "--home", str(home), "--persons", str(args.persons),
+        if args.reuse and (home / "inbox").is_dir():  # the same city, synthesised before: start from its inbox
+            for made in ("lake", "work", "outbox", "reports"):
+                shutil.rmtree(home / made, ignore_errors=True)
+            for made in home.glob("cases.db*"):
+                made.unlink()
+            for made in home.glob("lake.*"):
+                made.unlink()
+            print(f"synth: reused the city in {home}")
+        else:
+            subprocess.run([sys.executable, "-m", "wugan", "synth", "--home", str(home), "--persons", str(args.persons),
                         "--seed", str(args.seed), "--start", START.isoformat(), "--days", str(days)],
-                       check=True, stdout=subprocess.DEVNULL)
-        print(f"synth: {args.persons:,} persons, {days} days, seed {args.seed}: {time.perf_counter() - began:.0f} s")
+                           check=True, stdout=subprocess.DEVNULL)
+            print(f"synth: {args.persons:,} persons, {days} days, seed {args.seed}: {time.perf_counter() - began:.0f} s")
         results = []
         for offset in range(days):
             day = START + dt.timedelta(days=offset)
             out = subprocess.run([sys.executable, __file__, "--home", str(home), "--child", day.isoformat()],
-                                 check=True, capture_output=True, text=True)
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                print(f"\n{day}: the day's run failed\n{out.stderr[-3000:]}")
+                return 1
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
             r = results[-1]
             kind = "first load" if offset == 0 else "quiet day"

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     db_url: str | None = Field(default=None, description="case store URL; SQLite in home when unset")
     rules_dir: Path = Field(default=REPO_RULES_DIR, description="analysts' rule sets and parameters")
     models_dir: Path = Field(default=Path("models"), description="trained model artifacts")
+    query_memory: str = Field(default="2GB", pattern=r"^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$",
+                              description="DuckDB's memory limit per lake query; past it, it spills to lake/_spill")
     env: Literal["development", "production"] = Field(default="development",
                                                       description="development | production (any case)")
     secret_key: SecretStr = Field(default=SecretStr(""), description="web session signing key; required in production")

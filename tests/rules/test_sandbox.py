@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from wugan.lake import connect as lake_connect
 from wugan.rules import RuleError, load_parameter, load_ruleset
 from wugan.rules.params import sql_literal
+from wugan.rules.sandbox import connect, is_sandboxed
 from wugan.settings import Settings
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -104,3 +105,14 @@ _CON = duckdb.connect()
 def test_every_finite_number_round_trips_through_its_literal(value):
     ((got,),) = _CON.sql(f"SELECT {sql_literal(value, 'DOUBLE')}").fetchall()
     assert got == value
+
+
+def test_a_query_larger_than_its_memory_limit_spills_instead_of_failing(tmp_path):
+    query = "SELECT count(*) FROM (SELECT DISTINCT i::VARCHAR || 'x' AS k FROM range(3000000) t(i) ORDER BY k)"
+    con = connect(readable=[tmp_path], memory_limit="64MB", spill=tmp_path / "spill")
+    assert con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] == str(tmp_path / "spill")
+    assert con.execute(query).fetchall()[0][0] == 3_000_000
+    assert is_sandboxed(con)
+    no_spill = duckdb.connect(config={"memory_limit": "64MB", "temp_directory": ""})
+    with pytest.raises(duckdb.OutOfMemoryException):
+        no_spill.execute(query).fetchall()

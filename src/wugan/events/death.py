@@ -19,15 +19,18 @@ def candidates_sql(scope: Scope) -> str:
         WHERE {scope.known("d.death_date")} AND {scope.wanted(key, "d.person_id")}
     ),
     paid AS (
-        SELECT person_id, sum(months) AS contribution_months FROM contributions
-        WHERE person_id IN (SELECT person_id FROM dead) GROUP BY person_id
+        SELECT person_id, contribution_months FROM contributions_totals
+        WHERE person_id IN (SELECT person_id FROM dead)
+    ),
+    home AS MATERIALIZED (  -- first the households of the dead: joined the other way, all households pair up
+        SELECT dead.person_id, dead.death_date, p.household_id
+        FROM dead JOIN persons p ON p.person_id = dead.person_id
     ),
     kin AS (  -- the next of kin who receives the notice: the oldest other adult of the household
-        SELECT dead.person_id, arg_min(k.person_id, k.birth_date) AS next_of_kin_id
-        FROM dead JOIN persons p ON p.person_id = dead.person_id
-        JOIN persons k ON k.household_id = p.household_id AND k.person_id <> p.person_id
-        WHERE k.birth_date <= dead.death_date - INTERVAL 18 YEAR
-        GROUP BY dead.person_id
+        SELECT home.person_id, arg_min(k.person_id, k.birth_date) AS next_of_kin_id
+        FROM home JOIN persons k ON k.household_id = home.household_id AND k.person_id <> home.person_id
+        WHERE k.birth_date <= home.death_date - INTERVAL 18 YEAR
+        GROUP BY home.person_id
     )
     SELECT 'death:' || dead.person_id AS key,
            dead.person_id,

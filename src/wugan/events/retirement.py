@@ -27,8 +27,7 @@ def candidates_sql(scope: Scope) -> str:
            p.birth_date,
            coalesce(c.contribution_months, 0)::INTEGER AS contribution_months
     FROM persons p
-    LEFT JOIN (SELECT person_id, sum(months) AS contribution_months FROM contributions GROUP BY person_id) c
-      ON c.person_id = p.person_id
+    LEFT JOIN contributions_totals c ON c.person_id = p.person_id
     WHERE p.employment IN ('employee', 'cadre', 'flexible')
       AND p.birth_date <= {scope.day} + INTERVAL {LOOK_AHEAD_DAYS} DAY - INTERVAL {YOUNGEST} YEAR
       AND {scope.wanted(key, "p.person_id")}

@@ -16,6 +16,7 @@ import polars as pl
 
 from wugan.lake.contracts import CONTRACTS, Contract
 from wugan.lake.ledger import manifest
+from wugan.lake.snapshots import TOTALS, dedup_sql
 from wugan.settings import Settings
 
 __all__ = ["connect", "attach_views", "refresh_catalog", "people", "TABLES"]
@@ -73,14 +74,20 @@ def view_sql(lake: Path, found: pl.DataFrame | None = None) -> dict[str, str]:
         every = found.filter((pl.col("table") == table) & pl.col("data").is_not_null())
         stmts[f"raw_{table}"] = _read(lake, mine["data"].to_list(), _columns(contract))
         stmts[f"history_{table}"] = _read(lake, every["data"].to_list(), _columns(contract))
-        if contract.kind == "reference":
-            key = ", ".join(contract.key)
-            stmts[table] = (
-                f"SELECT * FROM raw_{table} QUALIFY row_number() OVER "
-                f"(PARTITION BY {key} ORDER BY _delivered DESC, _batch DESC) = 1"
-            )
+        latest = mine.sort("batch").tail(1)
+        snapshot = latest["snapshot"][0] if latest.height else None
+        if contract.kind == "reference" and snapshot and (lake / snapshot).exists():
+            stmts[table] = _read(lake, [snapshot], _columns(contract))
+        elif contract.kind == "reference":
+            stmts[table] = dedup_sql(contract, f"raw_{table}")
         else:
             stmts[table] = f"SELECT * FROM raw_{table}"
+        for name, query in TOTALS.items():
+            if name == table:
+                totals = latest["totals"][0] if latest.height else None
+                stmts[f"{table}_totals"] = (
+                    _read(lake, [totals], {}) if totals and (lake / totals).exists()
+                    else query.replace("FROM current", f"FROM {table}"))
     stmts["quarantine"] = _read(lake, current["quarantine"].drop_nulls().to_list(),
                                 QUARANTINE_COLUMNS | {"_batch": "BIGINT", "_delivered": "DATE"})
     return stmts
@@ -102,7 +109,8 @@ def connect(settings: Settings, found: pl.DataFrame | None = None) -> duckdb.Duc
     """
     from wugan.rules.sandbox import connect as sandboxed
 
-    return attach_views(sandboxed(readable=[settings.lake]), settings.lake, found)
+    con = sandboxed(readable=[settings.lake], memory_limit=settings.query_memory, spill=settings.lake / "_spill")
+    return attach_views(con, settings.lake, found)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,8 +31,10 @@ import polars as pl
 from wugan.failpoints import failpoint
 from wugan.lake import ledger
 from wugan.lake.catalog import refresh_catalog
-from wugan.lake.contracts import CONTRACTS, INGEST_ORDER, Contract
-from wugan.lake.validate import QUARANTINE_SCHEMA, validate
+from wugan.lake.contracts import CONTRACTS, INGEST_ORDER
+from wugan.lake.snapshots import Snapshot, write_snapshot
+from wugan.lake.stream import duckdb_for, good_rows_sql, validate_file
+from wugan.lake.validate import QUARANTINE_SCHEMA
 from wugan.settings import Settings
 
 __all__ = ["Delivery", "IngestReport", "deliveries", "ingest", "land_frame", "write_parquet"]
@@ -110,42 +113,37 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> Path:
 
 
 class _Lake:
-    """What one ingest call knows about the lake: regions and keys already landed."""
+    """What one ingest call knows about the lake: the regions and the data files landed so far."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.root = settings.lake
-        self._keys: dict[str, dict[tuple[str, ...], pl.DataFrame]] = {}
+        current = ledger.manifest(self.root).filter(pl.col("current") & pl.col("data").is_not_null())
+        self.files: dict[str, list[tuple[str, Path]]] = {}
+        for table, file, data in current.select("table", "file", "data").iter_rows():
+            self.files.setdefault(table, []).append((file, self.root / data))
+        self.snapshots: dict[str, Snapshot] = {}
+        for table, batch, path in current.filter(pl.col("snapshot").is_not_null()).sort("batch").select(
+                "table", "batch", "snapshot").iter_rows():
+            latest = current.filter(pl.col("table") == table)["day"].max()
+            self.snapshots[table] = Snapshot(batch, path, latest.isoformat() if latest else "")
+        regions = [p for _, p in self.files.get("regions", [])]
+        self.regions = (pl.scan_parquet(regions).select("region_code").collect()["region_code"] if regions
+                        else pl.Series("region_code", [], pl.String))
         self.committed = 0
-        self.regions = self._landed("regions", ["region_code"])["region_code"]
 
-    def _landed(self, table: str, columns: list[str], *, excluding: str | None = None) -> pl.DataFrame:
-        current = ledger.manifest(self.root).filter(
-            (pl.col("table") == table) & pl.col("current") & pl.col("data").is_not_null())
-        if excluding is not None:
-            current = current.filter(pl.col("file") != excluding)
-        if current.is_empty():
-            contract = CONTRACTS[table]
-            return pl.DataFrame(schema={c: {"int": pl.Int64}.get(contract.column(c).type, pl.String) for c in columns})
-        return pl.scan_parquet([self.root / p for p in current["data"]]).select(columns).collect()
+    def earlier(self, table: str, file: str) -> list[Path]:
+        """The table's data files landed from other deliveries (a feed's keys must not repeat them)."""
+        return [path for f, path in self.files.get(table, []) if f != file]
 
-    def earlier_keys(self, contract: Contract, file: str) -> dict[tuple[str, ...], pl.DataFrame] | None:
-        """Keys landed from other files: event feeds never repeat a record across days."""
-        if contract.kind != "feed":
-            return None
-        if contract.table not in self._keys:
-            self._keys[contract.table] = {
-                key: self._landed(contract.table, list(key), excluding=file)
-                for key in (contract.key, *contract.unique)
-            }
-        return self._keys[contract.table]
+    def remember(self, table: str, file: str, path: Path) -> None:
+        self.files[table] = [(f, p) for f, p in self.files.get(table, []) if f != file] + [(file, path)]
+        if table == "regions":
+            self.regions = pl.concat([self.regions, pl.read_parquet(path, columns=["region_code"])["region_code"]])
 
-    def remember(self, contract: Contract, good: pl.DataFrame) -> None:
-        if contract.table == "regions":
-            self.regions = pl.concat([self.regions, good["region_code"]]).unique()
-        if contract.table in self._keys:
-            for key, frame in self._keys[contract.table].items():
-                self._keys[contract.table][key] = pl.concat([frame, good.select(list(key))])
+    @property
+    def spill(self) -> Path:
+        return self.root / "_spill"
 
     def data_path(self, table: str, day: dt.date, stem: str, batch: int) -> str:
         return f"{table}/day={day.isoformat()}/{stem}__b{batch}.parquet"
@@ -153,33 +151,69 @@ class _Lake:
     def quarantine_path(self, table: str, day: dt.date, stem: str, batch: int) -> str:
         return f"quarantine/day={day.isoformat()}/{table}__{stem}__b{batch}.parquet"
 
-    def commit(self, delivery: Delivery, rel: str, *, good: pl.DataFrame | None, bad: pl.DataFrame,
+    def _write_good(self, source: str, target: Path, *, batch: int, day: dt.date) -> int:
+        """The good rows, marked with their batch and delivery day, written whole or not at all (streamed)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        con = duckdb_for(self.spill)
+        try:
+            con.execute(f"""COPY (SELECT * EXCLUDE (_line, _file), CAST(_line AS BIGINT) AS _line, _file,
+                                         CAST({batch} AS BIGINT) AS _batch, DATE '{day.isoformat()}' AS _delivered
+                                  FROM ({source})) TO '{tmp}' (FORMAT parquet)""")
+            landed = con.sql(f"SELECT count(*) FROM read_parquet('{tmp}', hive_partitioning = false)").fetchall()[0][0]
+        finally:
+            con.close()
+        os.replace(tmp, target)
+        return landed
+
+    def _snapshot(self, delivery: Delivery, rel: str, data: str, *, batch: int, day: dt.date,
+                  replacing: bool) -> tuple[str, str | None]:
+        table = delivery.table
+        files = [str(p.relative_to(self.root)) for f, p in self.files.get(table, []) if f != rel] + [data]
+        previous = self.snapshots.get(table)
+        con = duckdb_for(self.spill)
+        try:
+            path, totals = write_snapshot(con, self.root, CONTRACTS[table], batch=batch, data=data,
+                                          day=day.isoformat(), files=files, previous=previous, replacing=replacing)
+        finally:
+            con.close()
+        latest = max([day.isoformat()] + ([previous.day] if previous else []))
+        self.snapshots[table] = Snapshot(batch, path, latest)
+        return path, totals
+
+    def commit(self, delivery: Delivery, rel: str, *, good: str | None, bad: pl.DataFrame,
                digest: str, rows: int, refused: str | None = None) -> ledger.Entry:
-        """Land one version of a file as the next batch: its rows, its quarantine, then its ledger entry."""
+        """Land one version of a file as the next batch: its rows (``good``: a query of them), its quarantine,
+        then its ledger entry."""
         day = delivery.day or UNKNOWN_DAY
         stat = delivery.path.stat() if delivery.path.exists() else None
         size, mtime = (stat.st_size, stat.st_mtime_ns) if stat else (0, 0)
         with ledger.locked(self.root):
             batch = ledger.next_batch(self.root)
-            marks = {"_batch": pl.lit(batch, pl.Int64), "_delivered": pl.lit(day, pl.Date)}
-            data = None
+            data, landed, snapshot, totals = None, 0, None, None
+            before = ledger.read_entry(self.root, delivery.table, delivery.path.name)
             if good is not None:
                 data = self.data_path(delivery.table, day, delivery.stem, batch)
-                write_parquet(good.with_columns(pl.col("_line").cast(pl.Int64), **marks), self.root / data)
+                landed = self._write_good(good, self.root / data, batch=batch, day=day)
+                if CONTRACTS[delivery.table].kind == "reference":
+                    snapshot, totals = self._snapshot(delivery, rel, data, batch=batch, day=day,
+                                                      replacing=before is not None)
             quarantine = self.quarantine_path(delivery.table, day, delivery.stem, batch)
-            write_parquet(bad.with_columns(**marks), self.root / quarantine)
+            write_parquet(bad.with_columns(_batch=pl.lit(batch, pl.Int64), _delivered=pl.lit(day, pl.Date)),
+                          self.root / quarantine)
             version = ledger.Version(
                 batch=batch, sha256=digest, data=data, quarantine=quarantine, rows=rows,
-                landed=0 if good is None else good.height, quarantined=bad.height if refused is None else 0,
-                refused=refused,
+                landed=landed, quarantined=bad.height if refused is None else 0, refused=refused,
+                snapshot=snapshot, totals=totals,
             )
-            before = ledger.read_entry(self.root, delivery.table, delivery.path.name)
             entry = before.replaced_by(version) if before else ledger.Entry(
                 table=delivery.table, file=rel, day=delivery.day.isoformat() if delivery.day else None,
                 size=size, mtime_ns=mtime, current=version)
             entry.size, entry.mtime_ns = size, mtime
             ledger.write_entry(self.root, entry)
             self.committed += 1
+        if data is not None:
+            self.remember(delivery.table, rel, self.root / data)
         return entry
 
 
@@ -266,27 +300,21 @@ def _land(lake: _Lake, delivery: Delivery, report: IngestReport) -> None:
         _refuse(lake, delivery, rel, "unexpected_column", unexpected, digest, report)
         return
 
-    raw = pl.read_csv(
-        delivery.path, infer_schema=False, schema_overrides={c: pl.String for c in header}
-    ).with_row_index("_line", offset=2)
-    result = validate(
-        raw,
-        contract,
-        file=rel,
-        delivery=delivery.day,
-        known_regions=lake.regions if contract.table != "regions" else pl.concat(
-            [lake.regions, raw["region_code"].str.strip_chars()]
-        ),
-        earlier_keys=lake.earlier_keys(contract, rel),
-    )
-    lake.commit(delivery, rel, good=result.good, bad=result.bad, digest=digest, rows=raw.height)
+    streamed = validate_file(delivery.path, contract, file=rel, delivery=delivery.day, header=header,
+                             known_regions=lake.regions, earlier=lake.earlier(contract.table, rel),
+                             spill=lake.spill)
+    try:
+        entry = lake.commit(delivery, rel, good=good_rows_sql(streamed, contract), bad=streamed.bad, digest=digest,
+                            rows=streamed.rows)
+    finally:
+        streamed.cleanup()
     failpoint("ingest.landed")
-    lake.remember(contract, result.good)
+    landed = entry.current.landed
     report.files_landed += 1
-    report.rows[contract.table] += result.good.height
-    report.quarantined[contract.table] += result.bad.height
-    report.reasons.update(result.bad["reason"].to_list())
-    log.info("landed %s: %d rows, %d quarantined", rel, result.good.height, result.bad.height)
+    report.rows[contract.table] += landed
+    report.quarantined[contract.table] += streamed.bad.height
+    report.reasons.update(streamed.bad["reason"].to_list())
+    log.info("landed %s: %d rows, %d quarantined", rel, landed, streamed.bad.height)
 
 
 def land_frame(settings: Settings, table: str, frame: pl.DataFrame, *, day: dt.date, name: str) -> ledger.Entry:
@@ -301,8 +329,13 @@ def land_frame(settings: Settings, table: str, frame: pl.DataFrame, *, day: dt.d
         _line=pl.int_range(2, frame.height + 2, dtype=pl.Int64), _file=pl.lit(f"{table}/{name}"))
     delivery = Delivery(settings.inbox / table / name, table, day)
     lake = _Lake(settings)
-    entry = lake.commit(delivery, f"{table}/{name}", good=good, bad=pl.DataFrame(schema=QUARANTINE_SCHEMA),
-                        digest=hashlib.sha256(good.write_ipc(None).getvalue()).hexdigest(), rows=good.height)
+    lake.spill.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=lake.spill) as tmp:
+        part = Path(tmp) / "frame.parquet"
+        good.write_parquet(part)
+        entry = lake.commit(delivery, f"{table}/{name}", good=f"SELECT * FROM read_parquet('{part}')",
+                            bad=pl.DataFrame(schema=QUARANTINE_SCHEMA),
+                            digest=hashlib.sha256(good.write_ipc(None).getvalue()).hexdigest(), rows=good.height)
     with ledger.locked(settings.lake):
         ledger.refresh_manifest(settings.lake)
     refresh_catalog(settings)

@@ -56,6 +56,8 @@ MANIFEST_SCHEMA = {
     "quarantined": pl.Int64,
     "current": pl.Boolean,
     "replaced_by": pl.Int64,
+    "snapshot": pl.String,
+    "totals": pl.String,
 }
 
 
@@ -71,6 +73,8 @@ class Version:
     landed: int = 0
     quarantined: int = 0
     refused: str | None = None
+    snapshot: str | None = None  # a reference table's current state after this batch (``lake.snapshots``)
+    totals: str | None = None  # per-person totals derived from that state (contributions)
 
 
 @dataclass
@@ -163,6 +167,7 @@ def _manifest_frame(found: list[Entry]) -> pl.DataFrame:
                 "refused": version.refused, "rows": version.rows, "landed": version.landed,
                 "quarantined": version.quarantined, "current": after is None,
                 "replaced_by": after.batch if after else None,
+                "snapshot": version.snapshot, "totals": version.totals,
             })
     return pl.DataFrame(rows, schema=MANIFEST_SCHEMA).sort("batch")
 

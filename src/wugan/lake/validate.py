@@ -15,7 +15,7 @@ import polars as pl
 from wugan import ids
 from wugan.lake.contracts import PROVINCES, REASONS, Column, Contract
 
-__all__ = ["Validated", "validate", "QUARANTINE_SCHEMA"]
+__all__ = ["Validated", "validate", "quarantined", "key_columns", "masked_value", "QUARANTINE_SCHEMA"]
 
 QUARANTINE_SCHEMA = {
     "table": pl.String,
@@ -117,11 +117,15 @@ def validate(
     delivery: dt.date,
     known_regions: pl.Series,
     earlier_keys: dict[tuple[str, ...], pl.DataFrame] | None = None,
+    keys: bool = True,
 ) -> Validated:
     """Split a file's rows (all strings, with ``_line``) into typed good rows and quarantined ones.
 
     ``earlier_keys`` maps a key or unique column tuple to the values already landed
-    from other files; a row repeating one is a duplicate.
+    from other files; a row repeating one is a duplicate. With ``keys`` false the
+    key checks are left to the caller (``lake.stream`` checks them over a whole
+    file, batch by batch), and the good rows keep each key column's raw value as
+    ``__raw_<column>`` for the message of a duplicate.
     """
     cols = contract.columns
     frame = raw.with_columns(
@@ -144,7 +148,7 @@ def validate(
     frame = frame.with_columns(__faulty=any_fault)
 
     # Keys: the first clean occurrence lands; a later copy, or a copy of what landed before, is a duplicate.
-    for n, key in enumerate((contract.key, *contract.unique)):
+    for n, key in enumerate((contract.key, *contract.unique) if keys else ()):
         dup, typed_key = f"__dup{n}", pl.struct([f"__{k}" for k in key])
         clean = ~pl.col("__faulty")
         repeat = clean & ~typed_key.is_first_distinct().over("__faulty")
@@ -168,11 +172,28 @@ def validate(
     value = first(lambda r, f: _masked(contract.column(f)).cast(pl.String))
     frame = frame.with_columns(__reason=reason, __field=field, __value=value)
 
+    raw_keys = [] if keys else [pl.col(k).alias(f"__raw_{k}") for k in key_columns(contract)]
     good = frame.filter(pl.col("__reason").is_null()).select(
-        [pl.col(f"__{c.name}").alias(c.name) for c in cols] + [pl.col("_line")]
+        [pl.col(f"__{c.name}").alias(c.name) for c in cols] + [pl.col("_line"), *raw_keys]
     ).with_columns(_file=pl.lit(file))
+    bad = quarantined(frame.filter(pl.col("__reason").is_not_null()), contract, file=file)
+    return Validated(good=good, bad=bad)
+
+
+def key_columns(contract: Contract) -> list[str]:
+    """The columns a duplicate is named by: the first of the key and of each unique tuple."""
+    return list(dict.fromkeys(k[0] for k in (contract.key, *contract.unique)))
+
+
+def masked_value(contract: Contract, field: str) -> pl.Expr:
+    """A quarantined value as the back office sees it (ID numbers and names masked), from ``field``."""
+    return _masked(contract.column(field)).cast(pl.String)
+
+
+def quarantined(frame: pl.DataFrame, contract: Contract, *, file: str) -> pl.DataFrame:
+    """Quarantine rows from ``_line``, ``__field``, ``__value`` (masked) and ``__reason``."""
     labels = pl.col("__reason").replace(REASONS)
-    bad = frame.filter(pl.col("__reason").is_not_null()).select(
+    return frame.select(
         table=pl.lit(contract.table),
         file=pl.lit(file),
         line=pl.col("_line").cast(pl.Int64),
@@ -191,5 +212,4 @@ def validate(
                 labels,
             ]
         ),
-    )
-    return Validated(good=good, bad=bad)
+    ).cast(QUARANTINE_SCHEMA)

@@ -16,7 +16,7 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import exists, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from wugan import lake
@@ -31,6 +31,12 @@ LOOKBACK_DAYS = 30
 EVENT_COLUMNS = (Event.id, Event.event_type, Event.person_id, Event.subject, Event.event_date, Event.details)
 
 
+def _unnoticed(route) -> Any:
+    """The event has no notice of its ``<event>_<route>`` template yet: a day's run reads what it must
+    render, not the month's decisions."""
+    return ~exists().where(Notice.event_id == Event.id, Notice.template == Event.event_type + "_" + route)
+
+
 def _rows(session: Session, *, day: dt.date, decision_ids: list[str] | None, rules_dir) -> list[dict[str, Any]]:
     since = day - dt.timedelta(days=LOOKBACK_DAYS)
     bundles = load_bundles(rules_dir)
@@ -40,6 +46,7 @@ def _rows(session: Session, *, day: dt.date, decision_ids: list[str] | None, rul
         .join(Decision, Decision.event_id == Event.id)
         .where(or_(Decision.review.is_(None), Decision.review.not_in(["held", "rejected"])))
         .where(tuple_(Event.event_type, Decision.route).in_(pairs))
+        .where(_unnoticed(Decision.route))
     )
     query = query.where(Decision.id.in_(decision_ids)) if decision_ids is not None else query.where(
         Decision.decided_on > since, Decision.decided_on <= day)
@@ -58,6 +65,7 @@ def _rows(session: Session, *, day: dt.date, decision_ids: list[str] | None, rul
         rows += session.execute(
             select(*EVENT_COLUMNS, Case.status.label("route")).join(Case, Case.event_id == Event.id)
             .where(Event.event_type.in_(visit_bundles), Case.opened_on > since, Case.opened_on <= day)
+            .where(_unnoticed(literal("case_opened")))
         ).all()
         rows = [r if r.event_type not in visit_bundles else r._replace(route="case_opened") for r in rows]
     return [{**(r.details or {}), "id": r.id, "event_type": r.event_type, "person_id": r.person_id,

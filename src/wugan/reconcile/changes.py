@@ -79,10 +79,10 @@ def touched(con: duckdb.DuckDBPyConnection, lake_root: Path, changes: Changes) -
             continue
         listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
         if column is not None:
-            parts.append(f"SELECT {column} AS person_id FROM read_parquet({listed}) WHERE {column} IS NOT NULL")
+            parts.append(f"SELECT {column} AS person_id FROM read_parquet({listed}, hive_partitioning = false) WHERE {column} IS NOT NULL")
         elif table == "regions":
             parts.append(f"""SELECT p.person_id FROM persons p
-                             JOIN read_parquet({listed}) g ON starts_with(p.hukou_village, g.region_code)""")
+                             JOIN read_parquet({listed}, hive_partitioning = false) g ON starts_with(p.hukou_village, g.region_code)""")
     sql = " UNION ".join(parts) if parts else "SELECT CAST(NULL AS VARCHAR) AS person_id WHERE false"
     con.execute(f"CREATE OR REPLACE TEMP TABLE touched AS {sql}")
     return con.execute("SELECT count(*) FROM touched").fetchall()[0][0]

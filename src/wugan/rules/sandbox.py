@@ -17,9 +17,16 @@ import duckdb
 __all__ = ["connect", "is_sandboxed"]
 
 
-def connect(*, readable: Iterable[Path] = ()) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that can read only under ``readable`` (and registered frames)."""
+def connect(*, readable: Iterable[Path] = (), memory_limit: str | None = None,
+            spill: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that can read only under ``readable`` (and registered frames); past
+    ``memory_limit`` it spills to ``spill`` (its own temporary files, not a query's)."""
     config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    if spill is not None:
+        spill.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(spill)
     directories = [str(Path(p).resolve()) + "/" for p in readable]
     if not directories:
         return duckdb.connect(config=config | {"enable_external_access": False, "lock_configuration": True})
