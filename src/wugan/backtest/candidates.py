@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from wugan.events.hardship import certification_sql, listed_diagnosis_sql
+
 __all__ = ["KNOWN_SQL", "known_views", "candidates_sql", "TRIGGERED"]
 
 # event types whose trigger is the rule set's own output (the others' candidates are their events)
@@ -60,7 +62,8 @@ def medical_hardship(start: dt.date, end: dt.date) -> str:
     lo = dt.date(start.year, 1, 1)
     return f"""
     WITH c AS (
-        SELECT person_id, claim_date, known, out_of_pocket::DECIMAL(18, 2) AS oop, inpatient_days, rehab
+        SELECT person_id, claim_date, known, out_of_pocket::DECIMAL(18, 2) AS oop, inpatient_days, rehab,
+               {listed_diagnosis_sql("icd10")} AS listed
         FROM bt_claims WHERE known <= {_d(end)} AND claim_date > {_d(lo)} - INTERVAL 366 DAY
     ),
     first_day AS (SELECT min(_delivered) AS day FROM raw_persons),
@@ -73,14 +76,15 @@ def medical_hardship(start: dt.date, end: dt.date) -> str:
     spend AS (
         SELECT d.person_id, d.as_of, sum(c.oop)::DOUBLE AS oop_12m,
                sum(c.inpatient_days)::BIGINT AS inpatient_days_12m, count(*) AS claims_12m,
-               bool_or(c.rehab) AS rehab_12m
+               bool_or(c.rehab) AS rehab_12m, min(c.claim_date) FILTER (WHERE c.listed) AS first_disabling_dx
         FROM days d JOIN c ON c.person_id = d.person_id
          AND c.claim_date > d.as_of - INTERVAL 365 DAY AND c.claim_date <= d.as_of AND c.known <= d.as_of
         GROUP BY d.person_id, d.as_of
     )
     SELECT 'medical_hardship:' || p.person_id || ':' || year(s.as_of) AS key,
            p.person_id, p.hukou_village AS village_code, p.household_id, s.as_of AS event_date, s.as_of,
-           s.oop_12m, r.income_prev_year, s.inpatient_days_12m, s.claims_12m, s.rehab_12m
+           s.oop_12m, r.income_prev_year, s.inpatient_days_12m, s.claims_12m, s.rehab_12m,
+           s.first_disabling_dx, {certification_sql("s.person_id", "s.as_of", delivered=False)}
     FROM spend s
     JOIN persons p ON p.person_id = s.person_id
     JOIN regions r ON r.region_code = p.hukou_village
