@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from wugan.errors import ConfigError
 from wugan.events.common import alive_on, in_county, not_opted_out
 from wugan.events.window import Window
 
@@ -34,7 +35,7 @@ def _groups(path: str, mtime_ns: int) -> dict[str, tuple[str, ...]]:
             codes = tuple(str(c) for c in group["icd10"])
             bad = [c for c in codes if not c.replace(".", "").isalnum() or "'" in c]
             if bad or not codes:
-                raise ValueError(f"{path}: group {name!r} has invalid ICD-10 codes {bad or codes}")
+                raise ConfigError(f"group {name!r} has invalid ICD-10 codes {bad or codes}", path=path)
             groups[name] = codes
     return groups
 

@@ -47,9 +47,10 @@ def _rows(session: Session, *, day: dt.date, decision_ids: list[str] | None, rul
             select(*EVENT_COLUMNS, Case.status.label("route")).join(Case, Case.event_id == Event.id)
             .where(Event.event_type.in_(visit_bundles), Case.opened_on > since, Case.opened_on <= day)
         ).all()
-        rows = [r if r.event_type not in visit_bundles else r._replace(route="case_opened") for r in rows]
+    opened = set(visit_bundles) if decision_ids is None else set()
     return [{**(r.details or {}), "id": r.id, "event_type": r.event_type, "person_id": r.person_id,
-             "subject": r.subject, "event_date": r.event_date, "route": r.route} for r in rows]
+             "subject": r.subject, "event_date": r.event_date,
+             "route": "case_opened" if r.event_type in opened else r.route} for r in rows]
 
 
 def _items(session: Session, event_ids: list[str]) -> pl.DataFrame:

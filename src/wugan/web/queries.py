@@ -14,15 +14,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wugan.cases.bundles import departments as department_names
 from wugan.cases.bundles import load_bundles
+from wugan.cases.capacity import demand
 from wugan.cases.models import Case, Decision, Event, Item, Task
 from wugan.cases.users import User
 from wugan.ids import mask, redact
+from wugan.scoring.queue import load_queue_rules
 from wugan.settings import Settings
 from wugan.web import lake
 from wugan.web.auth import pseudonym
@@ -107,6 +110,9 @@ class TaskView(BaseModel):
     outcome_notes: str | None = None
     outcome_on: dt.date | None = None
     case_id: str | None = None
+    attempts: int = 0
+    queue: str = "village"
+    correctable_until: dt.date | None = None
 
 
 class ItemView(BaseModel):
@@ -182,12 +188,19 @@ class RulesetRow(BaseModel):
 
 
 class WorkloadRow(BaseModel):
+    """Demand and supply of one village in one week (``cases.capacity.demand``)."""
+
     village_code: str
     village_name: str
     week: dt.date
+    new_alerts: int = 0
+    backlog: int = 0
     assigned: int
+    done: int = 0
     capacity: int
     load: float | None
+    weeks_to_clear: float | None = None
+    clear_by: dt.date | None = None
 
 
 class OutcomeRow(BaseModel):
@@ -365,6 +378,7 @@ def _scope_departments(user: User) -> list[str] | None:
 
 def _task_views(session: Session, settings: Settings, tasks: list[Task], *, today: dt.date,
                 phone: bool = False) -> list[TaskView]:
+    window = load_queue_rules(settings.rules_dir).correction_days
     events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_({t.event_id for t in tasks})))}
     decisions = {d.id: d for d in session.scalars(
         select(Decision).where(Decision.id.in_({t.decision_id for t in tasks if t.decision_id})))}
@@ -384,38 +398,42 @@ def _task_views(session: Session, settings: Settings, tasks: list[Task], *, toda
             explanation=explain(decision, rules_dir=settings.rules_dir) if decision else None,
             check=list(check), bring=list(bring), outcome=t.outcome, outcome_label=label(OUTCOME_LABELS, t.outcome),
             outcome_notes=redact(t.outcome_notes), outcome_on=t.outcome_on, case_id=t.case_id,
+            attempts=t.attempts or 0, queue=t.queue or "village",
+            correctable_until=t.outcome_on + dt.timedelta(days=window) if t.outcome_on else None,
         ))
     return views
 
 
 def _task_order(t: Task, this_week: dt.date) -> tuple:
-    if t.status == "assigned":
-        group = 0 if t.week is None or t.week <= this_week else 1
-    else:
-        group = 2
-    return (group, -t.priority, t.due_date or dt.date.max, t.id)
+    late = t.week is not None and t.week < this_week
+    return (0 if late else 1, -t.priority, t.due_date or dt.date.max, t.id)
+
+
+def _mine(user: User):
+    """An assistant's own tasks: those given to her (her villages' and her township's neighbours')."""
+    return Task.assistant_id == user.assistant_id if user.assistant_id else Task.id.is_(None)
 
 
 def tasks_for(session: Session, *, user: User, settings: Settings, today: dt.date,
               done_days: int = 14) -> tuple[list[TaskView], list[TaskView]]:
-    """Open tasks of the user's villages (this week's assigned first, then backlog), and recently done ones."""
-    villages = _scope_villages(user)
+    """An assistant's inbox: what is hers this week and what she let run late — nothing else — and what
+    she recently finished. Demand beyond her week is the township's and county's queue, not her list.
+    An admin sees every open task."""
+    this_week = monday(today)
     query = select(Task)
-    if villages is not None:
-        query = query.where(Task.village_code.in_(villages))
-    open_tasks = session.scalars(query.where(Task.status != "done")).all()
+    if user.role != "admin":
+        query = query.where(_mine(user))
+    open_tasks = session.scalars(query.where(Task.status == "assigned", Task.week <= this_week)).all()
     done = session.scalars(query.where(Task.status == "done", Task.outcome_on >= today - dt.timedelta(days=done_days))
                            .order_by(Task.outcome_on.desc()).limit(50)).all()
-    this_week = monday(today)
     ordered = sorted(open_tasks, key=lambda t: _task_order(t, this_week))
     return (_task_views(session, settings, ordered, today=today), _task_views(session, settings, list(done), today=today))
 
 
 def task_for(session: Session, *, user: User, settings: Settings, task_id: str, today: dt.date) -> TaskView | None:
-    """One task, or None when it does not exist or lies outside the user's villages."""
+    """One task, or None when it does not exist or was not given to the user (an admin sees all)."""
     task = session.get(Task, task_id)
-    villages = _scope_villages(user)
-    if task is None or (villages is not None and task.village_code not in villages):
+    if task is None or (user.role != "admin" and (not user.assistant_id or task.assistant_id != user.assistant_id)):
         return None
     return _task_views(session, settings, [task], today=today, phone=True)[0]
 
@@ -648,17 +666,17 @@ def analytics(session: Session, *, settings: Settings, pseudonym_key: str, today
     )
 
     capacity = lake.capacity_by_village(settings)
-    assigned = session.execute(
-        select(Task.village_code, Task.week, func.count()).where(Task.week.is_not(None))
-        .group_by(Task.village_code, Task.week)
-    ).all()
-    villages = lake.village_names(settings, {v for v, _, _ in assigned})
-    workload = sorted(
-        (WorkloadRow(village_code=v, village_name=villages.get(v, v), week=w, assigned=n,
-                     capacity=capacity.get(v, 0), load=(n / capacity[v]) if capacity.get(v) else None)
-         for v, w, n in assigned),
-        key=lambda row: (row.week, -(row.load or 0), row.village_code), reverse=False,
-    )
+    staff = pl.DataFrame({"assistant_id": list(capacity), "village_code": list(capacity),
+                          "weekly_capacity": list(capacity.values())},
+                         schema={"assistant_id": pl.String, "village_code": pl.String, "weekly_capacity": pl.Int64})
+    grid = demand(session, day=today, assistants=staff, weeks=6, rules_dir=settings.rules_dir).filter(
+        (pl.col("new_alerts") + pl.col("backlog") + pl.col("assigned") + pl.col("done")) > 0)
+    villages = lake.village_names(settings, set(grid["village_code"].to_list()))
+    workload = [
+        WorkloadRow(**r, village_name=villages.get(r["village_code"], r["village_code"]),
+                    load=(r["assigned"] / r["capacity"]) if r["capacity"] else None)
+        for r in grid.sort("week", "backlog", "village_code", descending=[False, True, False]).iter_rows(named=True)
+    ]
 
     outcomes = [
         OutcomeRow(event_type=e or "", outcome=o, count=n)

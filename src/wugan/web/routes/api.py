@@ -16,6 +16,7 @@ from wugan.cases.users import User
 from wugan.cases.workflow import (
     WorkflowError,
     complete_item,
+    correct_outcome,
     reject_item,
     review_decision,
     start_item,
@@ -71,6 +72,11 @@ class VisitIn(BaseModel):
 class VisitOut(BaseModel):
     task: q.TaskView
     case_id: str | None
+
+
+class CorrectionIn(BaseModel):
+    outcome: Literal["confirmed", "not_eligible", "declined"]
+    reason: str
 
 
 class ReviewIn(BaseModel):
@@ -129,6 +135,25 @@ def visit(task_id: str, body: VisitIn, request: Request, user: User = Depends(as
     assert view is not None
     record_access(request, db, user, view)
     return VisitOut(task=view, case_id=case.id if case else None)
+
+
+@router.post("/tasks/{task_id}/correct", response_model=q.TaskView, responses=ACTION)
+def correct(task_id: str, body: CorrectionIn, request: Request, user: User = Depends(assistant_only),
+            db: Session = Depends(get_db)) -> q.TaskView:
+    """Correct a recorded outcome within the correction window; audited."""
+    settings = request.app.state.settings
+    if q.task_for(db, user=user, settings=settings, task_id=task_id, today=today(request)) is None:
+        raise HTTPException(404, "task not found")
+    try:
+        correct_outcome(db, task_id=task_id, outcome=body.outcome, reason=redact(body.reason.strip()) or "",
+                        actor=actor(user), at=now(request))
+    except WorkflowError as exc:
+        raise _conflict(exc) from exc
+    db.commit()
+    view = q.task_for(db, user=user, settings=settings, task_id=task_id, today=today(request))
+    assert view is not None
+    record_access(request, db, user, view)
+    return view
 
 
 @router.get("/reviews", response_model=list[q.ReviewView])

@@ -1,4 +1,4 @@
-"""The assistant's phone pages: my villages' tasks, one task's who/why/what, the visit outcome."""
+"""The assistant's phone pages: her week's tasks, one task's who/why/what, the visit outcome and its correction."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from wugan.cases.models import VISIT_OUTCOMES
 from wugan.cases.users import User
-from wugan.cases.workflow import WorkflowError, record_visit
+from wugan.cases.workflow import WorkflowError, correct_outcome, record_visit
 from wugan.ids import redact
 from wugan.web.access import record_access
 from wugan.web.auth import check_csrf, require_role
@@ -34,7 +34,7 @@ def task_page(task_id: str, request: Request, user: User = Depends(assistant_onl
               db: Session = Depends(get_db)) -> Response:
     task = task_for(db, user=user, settings=request.app.state.settings, task_id=task_id, today=today(request))
     if task is None:
-        raise HTTPException(404, "没有这个任务，或它不属于您负责的村")
+        raise HTTPException(404, "没有这个任务，或它不是派给您的")
     record_access(request, db, user, task)
     return render(request, "assistant/task.html", task=task, outcomes=OUTCOME_LABELS)
 
@@ -43,7 +43,7 @@ def task_page(task_id: str, request: Request, user: User = Depends(assistant_onl
 def visit(task_id: str, request: Request, outcome: str = Form(...), notes: str = Form(""),
           user: User = Depends(assistant_only), db: Session = Depends(get_db)) -> Response:
     if task_for(db, user=user, settings=request.app.state.settings, task_id=task_id, today=today(request)) is None:
-        raise HTTPException(404, "没有这个任务，或它不属于您负责的村")
+        raise HTTPException(404, "没有这个任务，或它不是派给您的")
     if outcome not in VISIT_OUTCOMES:
         return back(f"/tasks/{task_id}", err="请选择走访结果")
     try:
@@ -57,3 +57,19 @@ def visit(task_id: str, request: Request, outcome: str = Form(...), notes: str =
     if case is not None:
         msg += f"，已开启「{case.title}」"
     return back("/tasks", msg=msg)
+
+
+@router.post("/tasks/{task_id}/correct")
+def correct(task_id: str, request: Request, outcome: str = Form(...), reason: str = Form(""),
+            user: User = Depends(assistant_only), db: Session = Depends(get_db)) -> Response:
+    """Correct an outcome recorded by mistake, within the correction window; audited."""
+    if task_for(db, user=user, settings=request.app.state.settings, task_id=task_id, today=today(request)) is None:
+        raise HTTPException(404, "没有这个任务，或它不是派给您的")
+    try:
+        correct_outcome(db, task_id=task_id, outcome=outcome, reason=redact(reason.strip()) or "", actor=actor(user),
+                        at=now(request))
+    except WorkflowError as exc:
+        db.rollback()
+        return back(f"/tasks/{task_id}", err=f"无法更正：{exc}")
+    db.commit()
+    return back(f"/tasks/{task_id}", msg=f"已更正为：{OUTCOME_LABELS.get(outcome, outcome)}")
