@@ -31,6 +31,7 @@ demo: $(STAMP)
 	@echo "  the lake:       $(HOME_DIR)/lake.duckdb   (e.g. duckdb: SELECT reason, count(*) FROM quarantine GROUP BY 1)"
 	@echo "  the case store: $(HOME_DIR)/cases.db      (cases, items, tasks, decisions, notices, audit_log)"
 	@echo "  notices sent:   $(HOME_DIR)/outbox/"
+	@echo "  take-up report: $(BIN)/wugan reconcile --home $(HOME_DIR) --as-of $$($(BIN)/python -c 'import datetime as d; print(d.date.fromisoformat("$(DEMO_START)") + d.timedelta(days=$(DEMO_DAYS) - 1))')   (who is owed what has not reached them, and why)"
 	@echo "  the web app:    $(BIN)/wugan serve --home $(HOME_DIR) --today $$($(BIN)/python -c 'import datetime as d; print(d.date.fromisoformat("$(DEMO_START)") + d.timedelta(days=$(DEMO_DAYS) - 1))')"
 	@echo "                  then open http://127.0.0.1:8000 and log in with a demo login above"
 

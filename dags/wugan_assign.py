@@ -1,15 +1,14 @@
-"""Assign visits and send the day's notices (wugan_assign).
+"""Reverse, assign visits and send the day's notices (wugan_assign).
 
 Starts once every life-event DAG has acted on the day (all ``wugan://cases/*``
-Assets updated). Fills this week's free visits of each village's assistants
-from the backlog, then drains the notice outbox. Both are idempotent: a task
-is assigned once, a notice is sent once.
+Assets updated). Stops what still runs for the persons the lake says have
+died (approvals of any event, the extracts' benefits), fills this week's
+free visits of each village's assistants from the backlog, then drains the
+notice outbox. All are idempotent: a payment is stopped once, a task
+assigned once, a notice sent once.
 """
 
 from __future__ import annotations
-
-import functools
-import operator
 
 from airflow.sdk import dag, task
 
@@ -18,7 +17,7 @@ from wugan.orchestration import DEFAULT_ARGS, EVENTS, START, cases_asset
 
 @dag(
     dag_id="wugan_assign",
-    schedule=functools.reduce(operator.and_, [cases_asset(e) for e in EVENTS]),
+    schedule=[cases_asset(e) for e in EVENTS],
     start_date=START,
     catchup=False,
     max_active_runs=1,
@@ -32,6 +31,15 @@ def wugan_assign():
         from wugan.orchestration import day_of
 
         return day_of(context).isoformat()
+
+    @task
+    def reverse(day: str) -> dict:
+        import datetime as dt
+
+        from wugan.orchestration import settings_from_airflow
+        from wugan.pipeline import stage_reverse
+
+        return vars(stage_reverse(settings_from_airflow(), day=dt.date.fromisoformat(day)))
 
     @task
     def assign(day: str) -> int:
@@ -53,7 +61,7 @@ def wugan_assign():
         return {k: v for k, v in vars(report).items() if isinstance(v, int)}
 
     day = plan()
-    assign(day) >> notify(day)
+    reverse(day) >> assign(day) >> notify(day)
 
 
 wugan_assign()

@@ -1,9 +1,11 @@
-"""Deadline watch (wugan_deadline_watch).
+"""Deadline watch and the take-up report (wugan_deadline_watch).
 
 Every morning at 06:00 China time: bundle items not done or rejected and
 visit tasks not done whose due date has passed are escalated once — an alert
 for the item's department, the case's lead department (when different) and
-civil affairs for visits — and marked ``escalated_on`` the run's day.
+civil affairs for visits — and marked ``escalated_on`` the run's day. Then
+the take-up report (entitlements the lake implies that have not reached
+people, and why) is written for the back office and the analyst page.
 """
 
 from __future__ import annotations
@@ -31,7 +33,14 @@ def wugan_deadline_watch():
 
         return stage_escalate(settings_from_airflow(), day=day_of(context))
 
-    escalate()
+    @task
+    def report(**context) -> str:
+        from wugan.orchestration import day_of, settings_from_airflow
+        from wugan.pipeline import stage_report
+
+        return str(stage_report(settings_from_airflow(), day=day_of(context)))
+
+    escalate() >> report()
 
 
 wugan_deadline_watch()

@@ -2,18 +2,18 @@
 
 One DAG per life event (birth, death, retirement, medical_hardship, old_age),
 started by the lake Assets of the feeds it reads once all of them have
-landed the day. ``plan`` fixes the day and lists the counties; detect, assess
-and act are mapped over the counties, so a province fans out over the Celery
-workers. Act writes each county's batch and moves that county's watermark in
-one transaction (then the shadow rule versions decide the same events);
-``publish`` updates ``wugan://cases/<type>``, which starts
-task assignment, notices and the review sample. Rerunning a day adds nothing.
+landed. ``counties`` lists the counties; detect, assess and act are mapped
+over them (each task reads the run's day from its triggering Asset events), so a province fans out over the Celery
+workers. The pipeline is a reconciler: detect reads the lake's batches after
+the county's offset (and, for date triggers, everyone due), act writes the
+new events, corrects the changed ones, stores the shadow rule versions'
+decisions on the new events and moves the offset in one transaction;
+``publish`` updates ``wugan://cases/<type>``, which starts reversals, task
+assignment, notices and the review sample. A rerun adds nothing; a late or
+corrected delivery is acted on by the next run.
 """
 
 from __future__ import annotations
-
-import functools
-import operator
 
 from airflow.sdk import dag, task
 
@@ -21,12 +21,11 @@ from wugan.orchestration import DEFAULT_ARGS, EVENT_FEEDS, START, cases_asset, f
 
 
 def event_dag(event_type: str):
-    schedule = functools.reduce(operator.and_, [feed_asset(t) for t in EVENT_FEEDS[event_type]])
     outlet = cases_asset(event_type)
 
     @dag(
         dag_id=f"wugan_event_{event_type}",
-        schedule=schedule,
+        schedule=[feed_asset(t) for t in EVENT_FEEDS[event_type]],
         start_date=START,
         catchup=False,
         max_active_runs=1,
@@ -36,28 +35,21 @@ def event_dag(event_type: str):
     )
     def _dag():
         @task
-        def plan(**context) -> dict:
-            """The run's day, the case store migrated, the counties to fan out over."""
-            from wugan.orchestration import day_of, settings_from_airflow
+        def counties() -> list[str]:
+            """The counties to fan out over (the case store migrated first)."""
+            from wugan.orchestration import settings_from_airflow
             from wugan.pipeline import counties, ensure_store
 
             settings = settings_from_airflow()
             ensure_store(settings.case_store_url)
-            return {"day": day_of(context).isoformat(), "counties": counties(settings)}
+            return counties(settings)
 
         @task
-        def county_list(planned: dict) -> list[str]:
-            return planned["counties"]
-
-        @task
-        def detect(county: str, planned: dict) -> dict:
-            import datetime as dt
-
-            from wugan.orchestration import settings_from_airflow
+        def detect(county: str, **context) -> dict:
+            from wugan.orchestration import day_of, settings_from_airflow
             from wugan.pipeline import stage_detect
 
-            path = stage_detect(settings_from_airflow(), event_type=event_type,
-                                day=dt.date.fromisoformat(planned["day"]), county=county)
+            path = stage_detect(settings_from_airflow(), event_type=event_type, day=day_of(context), county=county)
             return {"county": county, "path": str(path)}
 
         @task
@@ -71,33 +63,32 @@ def event_dag(event_type: str):
             return {"county": batch["county"], "path": str(path)}
 
         @task
-        def act(batch: dict, planned: dict) -> dict:
-            import datetime as dt
+        def act(batch: dict, **context) -> dict:
             from pathlib import Path
 
-            from wugan.orchestration import settings_from_airflow
-            from wugan.pipeline import stage_act, stage_shadow
+            from wugan.orchestration import day_of, settings_from_airflow
+            from wugan.pipeline import stage_act
 
-            settings, day = settings_from_airflow(), dt.date.fromisoformat(planned["day"])
-            report = stage_act(settings, decisions_path=Path(batch["path"]), day=day, county=batch["county"])
-            shadow = stage_shadow(settings, decisions_path=Path(batch["path"]), day=day)
+            report = stage_act(settings_from_airflow(), event_type=event_type, decisions_path=Path(batch["path"]),
+                               day=day_of(context), county=batch["county"])
             return {"county": batch["county"], "events": report.events, "cases": report.cases,
-                    "items": report.items, "tasks": report.tasks, "shadow": shadow,
+                    "items": report.items, "tasks": report.tasks, "shadow": report.shadow,
+                    "corrected": report.corrections.corrected, "reversed": report.corrections.reversed,
                     "decisions": dict(report.decisions)}
 
         @task(outlets=[outlet])
-        def publish(planned: dict, reports: list[dict], **context) -> dict:
+        def publish(reports: list[dict], *, outlet_events, **context) -> dict:
             """Tell the case-store consumers that this event's batch for the day is in."""
-            totals = {k: sum(r[k] for r in reports) for k in ("events", "cases", "items", "tasks", "shadow")}
-            summary = {"day": planned["day"], "counties": len(planned["counties"]), **totals}
-            context["outlet_events"][outlet].extra = summary
+            from wugan.orchestration import day_of
+
+            totals = {k: sum(r[k] for r in reports)
+                      for k in ("events", "cases", "items", "tasks", "shadow", "corrected", "reversed")}
+            summary = {"day": day_of(context).isoformat(), "counties": len(reports), **totals}
+            outlet_events[outlet].extra = summary
             return summary
 
-        planned = plan()
-        detected = detect.partial(planned=planned).expand(county=county_list(planned))
-        assessed = assess.expand(batch=detected)
-        acted = act.partial(planned=planned).expand(batch=assessed)
-        publish(planned, acted)
+        acted = act.expand(batch=assess.expand(batch=detect.expand(county=counties())))
+        publish(acted)
 
     return _dag()
 

@@ -2,7 +2,7 @@
 
 Every Monday at 03:00 China time: retrains the hardship score on the labels
 the visits and reviews produced up to the run's day
-(``wugan.scoring.train.retrain``); the model and its card land in the
+(``wugan.pipeline.stage_retrain``); the model and its card land in the
 models folder.
 """
 
@@ -25,15 +25,11 @@ from wugan.orchestration import DEFAULT_ARGS, START
 )
 def wugan_retrain():
     @task
-    def retrain(**context) -> None:
-        import importlib
-        import logging
-
+    def retrain(**context) -> str:
         from wugan.orchestration import day_of, settings_from_airflow
+        from wugan.pipeline import stage_retrain
 
-        train = importlib.import_module("wugan.scoring.train").retrain  # the hardship model's package
-        result = train(settings_from_airflow(), as_of=day_of(context))
-        logging.getLogger(__name__).info("retrained: %s", result)
+        return str(stage_retrain(settings_from_airflow(), day=day_of(context)))
 
     retrain()
 

@@ -9,9 +9,6 @@ version first seen within 30 days). A rerun samples the same decisions.
 
 from __future__ import annotations
 
-import functools
-import operator
-
 from airflow.sdk import dag, task
 
 from wugan.orchestration import DEFAULT_ARGS, EVENTS, START, cases_asset
@@ -19,7 +16,7 @@ from wugan.orchestration import DEFAULT_ARGS, EVENTS, START, cases_asset
 
 @dag(
     dag_id="wugan_review_sample",
-    schedule=functools.reduce(operator.and_, [cases_asset(e) for e in EVENTS]),
+    schedule=[cases_asset(e) for e in EVENTS],
     start_date=START,
     catchup=False,
     max_active_runs=1,

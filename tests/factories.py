@@ -25,16 +25,16 @@ def synth_city(home: Path, *, persons: int, days: int, seed: int = 7, corrupt: f
 
 
 def write_lake(home: Path, table: str, rows: list[dict]) -> None:
-    """One delivery of ``table`` as the lake stores it: the contract's columns, ``_line`` and ``_file``."""
+    """One delivery of ``table`` landed in the lake (typed rows, no CSV)."""
+    from wugan.lake.ingest import land_frame
+    from wugan.settings import get_settings
+
     contract = CONTRACTS[table]
     types = {"str": pl.String, "id": pl.String, "region": pl.String, "int": pl.Int64, "float": pl.Float64,
              "date": pl.Date, "bool": pl.Boolean}
     schema = {c.name: types[c.type] for c in contract.columns}
     frame = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema, orient="row")
-    frame = frame.with_columns(_line=pl.int_range(2, len(rows) + 2, dtype=pl.Int64), _file=pl.lit(f"{table}.csv"))
-    folder = home / "lake" / table / "day=2025-03-01"
-    folder.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(folder / "x.parquet")
+    land_frame(get_settings(home), table, frame, day=START, name=f"{table}_{START.isoformat()}.csv")
 
 
 def _pid(serial: str) -> str:

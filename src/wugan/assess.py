@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["assess", "route_expr", "explanation_expr"]
 
 EVENT_COLUMNS = ["id", "key", "event_type", "person_id", "subject", "village_code", "household_id",
-                 "event_date", "detected_on"]
+                 "event_date", "detected_on", "as_of", "existing"]
 
 
 def route_expr(ruleset: RuleSet, *, opens_on_visit: bool, only_rule_items: bool) -> pl.Expr:
@@ -73,7 +73,8 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
            settings: Settings | None = None) -> pl.DataFrame:
     """Decisions for events of one type (the output of ``events.detect``).
 
-    Parameters are taken as of each event's detection day. The frame keeps the
+    Rules are read as of each event's ``as_of`` (its own date: a birth, a birthday, the claim that crossed
+    the threshold), never the day it was detected, so a late delivery is decided as an on-time one. The frame keeps the
     event columns and adds ``decision_id``, ``route``, ``ruleset``,
     ``ruleset_version``, ``explanation``, ``reason``, ``priority``,
     ``probability``, ``deadline``, ``model_version``, ``score`` and each
@@ -88,7 +89,7 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
     ruleset = ruleset or ruleset_for(event_type, rules_dir=rules_dir)
     bundle = load_bundles(rules_dir)[event_type]
     only_rule_items = all(item.rule for item in bundle.items)
-    evaluated = ruleset.evaluate_frame(events, as_of="detected_on")
+    evaluated = ruleset.evaluate_frame(events, as_of="as_of")
     outcome_cols = [c for o in ruleset.outcomes for c in (f"{o}_route", f"{o}_amount")]
     opens_on_visit = bundle.opens_on == "visit_confirmed"
     decided = evaluated.with_columns(
@@ -99,6 +100,7 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
     )
     decided = prioritise(decided, event_type=event_type, rules_dir=rules_dir, settings=settings,
                          kind=task_kind(decided, outcomes=list(ruleset.outcomes), opens_on_visit=opens_on_visit))
+    starts = [i.starts for i in bundle.items if i.starts and i.starts not in events.columns]
     return decided.select([*EVENT_COLUMNS, *[c for c in events.columns if c not in EVENT_COLUMNS], "decision_id",
                            "route", "ruleset", "ruleset_version", "explanation", "reason", "priority",
-                           "probability", "deadline", "model_version", "score", *outcome_cols])
+                           "probability", "deadline", "model_version", "score", *outcome_cols, *starts])

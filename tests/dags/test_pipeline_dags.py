@@ -73,15 +73,19 @@ def test_dags_fill_the_case_store_as_wugan_run_does_and_a_rerun_adds_nothing(
     cli_settings = get_settings(cli_home).model_copy(update={"db_url": cli_url})
     run(cli_settings, start=START, days=DAYS)
     by_cli = snapshot(cli_url)
-    # The DAGs keep a watermark per county, ``wugan run`` one for the whole city; all else is equal.
-    watermarks = by_dags.pop("watermarks")
-    assert {(d, day) for d, _, day in watermarks} == {(d, day) for d, _, day in by_cli.pop("watermarks")}
-    assert {scope for _, scope, _ in watermarks} == set(counties(cli_settings))
+    # The DAGs keep an offset per county, ``wugan run`` one for the whole city; each has read every batch
+    # of its lake (whose numbers follow the order the feeds landed in). All else is equal.
+    offsets = by_dags.pop("offsets")
+    last = {home: max(int(p.read_text()) for p in [home / "lake" / "_ledger" / "_batch"]) for home in (dag_home, cli_home)}
+    assert {(d, int(b), day) for d, _, b, day in offsets} == {(d, last[dag_home], str(START + dt.timedelta(days=DAYS - 1)))
+                                                              for d, *_ in offsets}
+    assert {(d, int(b)) for d, _, b, _ in by_cli.pop("offsets")} == {(d, last[cli_home]) for d, *_ in offsets}
+    assert {scope for d, scope, _, _ in offsets if d != "reversal"} == set(counties(cli_settings))
     assert by_dags == by_cli
     assert _outbox(dag_home) == _outbox(cli_home) != []
 
     # Clearing and rerunning the same interval adds nothing.
-    by_dags["watermarks"] = watermarks
+    by_dags["offsets"] = offsets
     _run_dags(dags, DAYS)
     assert snapshot(dag_url) == by_dags
     assert _outbox(dag_home) == _outbox(cli_home)

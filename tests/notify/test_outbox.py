@@ -18,7 +18,7 @@ from wugan.assess import assess
 from wugan.cases.act import act
 from wugan.cases.db import migrate, session_scope
 from wugan.cases.models import Notice
-from wugan.events import Window, detect
+from wugan.events import Scope, desired
 from wugan.notify.outbox import render_outbox
 from wugan.notify.send import FileSender, WebhookSender, drain
 from wugan.settings import get_settings
@@ -114,12 +114,13 @@ def test_an_opt_out_stops_detection(city):
     settings = get_settings(city)
     lake.ingest(settings)
     con = lake.connect(settings)
-    window = Window(None, dt.date(2025, 3, 21))
+    scope = Scope(today=dt.date(2025, 3, 21), first_day=dt.date(2025, 3, 1))
+    con.register("existing", pl.DataFrame(schema={"key": pl.String}).to_arrow())
     con.register("opt_outs", pl.DataFrame(schema={"person_id": pl.String, "service": pl.String}).to_arrow())
-    births = detect(con, "birth", window, rules_dir=RULES)
+    births = desired(con, "birth", scope, rules_dir=RULES)
     assert births.height > 0
     mother = births["person_id"][0]
     con.register("opt_outs", pl.DataFrame({"person_id": [mother], "service": ["birth"]}).to_arrow())
-    after = detect(con, "birth", window, rules_dir=RULES)
+    after = desired(con, "birth", scope, rules_dir=RULES)
     assert mother not in after["person_id"].to_list()
     assert after.height == births.filter(pl.col("person_id") != mother).height

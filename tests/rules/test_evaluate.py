@@ -52,7 +52,7 @@ def test_null_ends_a_value_and_longest_prefix_wins(rules_dir):
 def persons() -> pl.DataFrame:
     return pl.DataFrame(
         {
-            "birth_date": [D(1945, 3, 20), D(1935, 3, 20), D(1925, 3, 20), D(1940, 1, 1), None, D(1944, 6, 1)],
+            "birth_date": [D(1945, 2, 20), D(1935, 2, 20), D(1925, 2, 20), D(1940, 1, 1), None, D(1944, 6, 1)],
             "hukou_local": [True, True, True, False, True, True],
             "alive": [True, True, True, True, True, None],
             "region_code": ["110101001001", "371402001001", "371402001001", "110101001001", "1101", "37"],

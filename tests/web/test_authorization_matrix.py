@@ -72,6 +72,10 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/items/{item_id}/{action}"): only("reviewer", "item"),
     ("GET", "/held"): only("reviewer"),
     ("POST", "/held/{decision_id}"): only("reviewer", "held"),
+    ("GET", "/optouts"): only("reviewer"),
+    ("POST", "/optouts"): only("reviewer"),
+    ("POST", "/optouts/{key}/remove"): only("reviewer"),
+    ("GET", "/quality"): only("reviewer"),
     ("GET", "/analytics"): only("analyst"),
     ("GET", "/api/me"): logged_in(),
     ("GET", "/api/tasks"): only("assistant"),
@@ -95,6 +99,8 @@ FORMS = {
     "/review/{decision_id}": {"verdict": "confirmed"},
     "/items/{item_id}/{action}": {},
     "/held/{decision_id}": {"action": "reject", "reason": "核对不符"},
+    "/optouts": {"person_id": "370102194503021330", "service": "all", "reason": "短信回复TD"},
+    "/optouts/{key}/remove": {},
 }
 JSON = {
     "/api/tasks/{task_id}/visit": {"outcome": "unreachable"},
@@ -176,7 +182,7 @@ def _outcome(response) -> str:
 
 
 def _call(client: TestClient, app, method: str, path: str, resource: str | None) -> object:
-    url = path.format(**({PARAM[path_scope(path)]: resource} if resource else {}), action="start")
+    url = path.format(**({PARAM[path_scope(path)]: resource} if resource else {}), action="start", key="0" * 16)
     if path == "/static":
         return client.get("/static/app.css", follow_redirects=False)
     if method == "GET":

@@ -31,7 +31,7 @@ def _decision(ruleset: str) -> Decision:
 
 def test_labels_come_from_the_rule_set(rules_dir):
     labels = {c.name: c.label for c in explain(_decision("old_age_allowance"), rules_dir=rules_dir).conditions}
-    assert labels == {"old_enough": "年满80周岁（自生日当月起）", "local_hukou": "具有本地户籍"}
+    assert labels == {"old_enough": "年满80周岁（生日当天起算）", "local_hukou": "具有本地户籍"}
 
 
 def test_a_rule_set_no_longer_present_shows_the_names(rules_dir):

@@ -1,8 +1,9 @@
 """Backtest: replay detection and assessment of one rule set over the lake's history, writing nothing.
 
-The candidates of every day of the period come from one query
-(``candidates``), the rule set evaluates them in one query with per-row as-of
-dates, and the decisions, weekly volumes, assistant workload against
+The events of the period are the pipeline's own desired-state queries
+(``wugan.events``) run as of the period's end, watching from its start, kept
+where a daily run would have raised them in the period (``seen``); the rule
+set evaluates them in one query with per-row as-of dates, and the decisions, weekly volumes, assistant workload against
 capacity and — where outcomes are known — precision and recall are polars
 aggregates. ``compare`` runs the version in force beside the changed one over
 the same candidates and lists who changes route and which condition flipped.
@@ -18,10 +19,9 @@ import duckdb
 import polars as pl
 
 from wugan.assess import route_expr
-from wugan.backtest.candidates import RETIREMENT_LOOK_AHEAD_DAYS, candidates_sql, known_views
 from wugan.cases.bundles import load_bundles
 from wugan.errors import InputError
-from wugan.events import RULESETS
+from wugan.events import RULESETS, Scope, desired_sql
 from wugan.ids import mask
 from wugan.rules import RuleSet
 
@@ -57,35 +57,18 @@ class Backtest:
 
 
 def _evaluated(con: duckdb.DuckDBPyConnection, event_type: str, ruleset: RuleSet, start: dt.date,
-               end: dt.date) -> pl.DataFrame:
-    """The events of the period, each evaluated by ``ruleset`` as of the day it is seen."""
-    table = f"bt_{event_type}_candidates"
-    if event_type == "retirement":
-        # pass 1: the retirement month (a statutory date) gives the day the look-ahead sees it
-        first = ruleset.evaluate(con, table, as_of=end)
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE bt_retirement_seen AS
-            SELECT * FROM (
-              SELECT c.*, (strptime(e.retirement_month || '-01', '%Y-%m-%d')::DATE
-                           - INTERVAL {RETIREMENT_LOOK_AHEAD_DAYS} DAY)::DATE AS seen,
-                     e.retirement_month AS _month
-              FROM {table} c JOIN ({first.sql_query()}) e USING (person_id)
-            ) x
-            WHERE seen BETWEEN DATE '{start}' AND DATE '{end}' AND coalesce(death_known > seen, alive)""")
-        source = ("SELECT 'retirement:' || person_id || ':' || _month AS key, * EXCLUDE (_month, seen, alive, "
-                  "death_known), seen AS as_of, strptime(_month || '-01', '%Y-%m-%d')::DATE AS event_date "
-                  "FROM bt_retirement_seen")
-        return ruleset.evaluate(con, source, as_of="as_of").pl()
-    rel = ruleset.evaluate(con, table, as_of="as_of")
-    if event_type == "medical_hardship":
-        # The trigger is the rule's own alert; the key (person, year) makes the first alert of a year the
-        # event. Days before the lake's first delivery are what a pipeline would have done had it run then;
-        # from that day on, what the pipeline did (its first run knows nothing of the hypothetical alerts).
-        return con.sql(f"""SELECT * FROM ({rel.sql_query()}) e WHERE e.cond_alert
-                           QUALIFY row_number() OVER (
-                             PARTITION BY e.key, e.as_of >= (SELECT min(_delivered) FROM raw_persons)
-                             ORDER BY e.as_of) = 1""").pl().filter(
-            pl.col("as_of").is_between(start, end))
-    return rel.pl()
+               end: dt.date, rules_dir: Path) -> pl.DataFrame:
+    """The events of the period, each evaluated by ``ruleset`` as of its own date.
+
+    Opt-outs are not applied (they are the case store's, of today); the
+    persons and regions tables are the latest, as in the pipeline.
+    """
+    con.register("existing", pl.DataFrame(schema={"key": pl.String}).to_arrow())
+    con.register("opt_outs", pl.DataFrame(schema={"person_id": pl.String, "service": pl.String}).to_arrow())
+    scope = Scope(today=end, first_day=start, everyone=True, replay=True)
+    events = desired_sql(con, event_type, scope, rules_dir=rules_dir, ruleset=ruleset)
+    period = f"due AND seen BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}'"
+    return ruleset.evaluate(con, f"SELECT * FROM ({events}) WHERE {period}", as_of="as_of").pl()
 
 
 def _decide(frame: pl.DataFrame, ruleset: RuleSet, event_type: str, rules_dir: Path) -> pl.DataFrame:
@@ -97,13 +80,13 @@ def _decide(frame: pl.DataFrame, ruleset: RuleSet, event_type: str, rules_dir: P
     if bundle.opens_on == "visit_confirmed":
         tasks = pl.min_horizontal(tasks, pl.lit(1))
     if frame.is_empty():
-        frame = frame.with_columns(pl.col("as_of").cast(pl.Date))
+        frame = frame.with_columns(pl.col("as_of", "seen").cast(pl.Date))
     return frame.with_columns(
         route=route_expr(ruleset, opens_on_visit=bundle.opens_on == "visit_confirmed",
                          only_rule_items=only_rule_items),
         amount=amount,
         visit_tasks=tasks,
-        week=pl.col("as_of").dt.truncate("1w"),
+        week=pl.col("seen").dt.truncate("1w"),
     )
 
 
@@ -230,10 +213,7 @@ def backtest(
     if end < start:
         raise InputError("the period ends before it starts")
     event_type = event_type_of(ruleset.name)
-    known_views(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE bt_{event_type}_candidates AS "
-                f"{candidates_sql(event_type, start, end)}")
-    decided = _decide(_evaluated(con, event_type, ruleset, start, end), ruleset, event_type, rules_dir)
+    decided = _decide(_evaluated(con, event_type, ruleset, start, end, rules_dir), ruleset, event_type, rules_dir)
     if assistants is None:
         assistants = con.sql("SELECT village_code, weekly_capacity FROM assistants").pl()
     workload = _workload(decided, assistants)
@@ -249,7 +229,7 @@ def backtest(
         if positives.len():
             result.recall = acted.filter(pl.col("label").fill_null(False))["person_id"].n_unique() / positives.len()
     if base is not None:
-        base_decided = _decide(_evaluated(con, event_type, base, start, end), base, event_type, rules_dir)
+        base_decided = _decide(_evaluated(con, event_type, base, start, end, rules_dir), base, event_type, rules_dir)
         result.base_version = base.version
         result.changes, result.sample = _changes(decided, base_decided, ruleset)
         base_weekly = base_decided.group_by("week").agg(base_events=pl.len(), base_visit_tasks=pl.col(

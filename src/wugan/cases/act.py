@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from wugan.cases import guardrails
@@ -28,12 +28,11 @@ from wugan.cases.models import (
     Item,
     Notice,
     Task,
-    Watermark,
     make_id,
 )
 from wugan.settings import get_settings
 
-__all__ = ["ActReport", "act", "open_case_after_visit", "revoke_decision", "set_watermark"]
+__all__ = ["ActReport", "act", "open_case_after_visit", "revoke_decision"]
 
 EVENT_FIELDS = ("id", "key", "event_type", "person_id", "subject", "village_code", "event_date", "detected_on")
 TASK_DUE_DAYS = 14
@@ -67,7 +66,7 @@ def _event_frame(decided: pl.DataFrame) -> pl.DataFrame:
 
 
 DECISION_ONLY = {"decision_id", "route", "ruleset", "ruleset_version", "explanation", "reason", "priority",
-                 "probability", "deadline", "model_version", "score", "review"}
+                 "probability", "deadline", "model_version", "score", "review", "due", "existing"}
 
 
 def _decision_frame(decided: pl.DataFrame, day: dt.date) -> pl.DataFrame:
@@ -142,8 +141,12 @@ def act(
             status=pl.when("f").then(pl.lit("closed")).otherwise(pl.lit("open")),
             closed_on=pl.when("f").then(pl.lit(day)),
         ).drop("f")
+        items, replaced = _superseding(session, items, new, bundle)
         insert_frame(session, Case.__table__, cases)
         insert_frame(session, Item.__table__, items)
+        if not replaced.is_empty():
+            session.execute(update(Item), [{"id": r["replaced"], "superseded_by": r["superseded_by"]}
+                                           for r in replaced.to_dicts()])
         report.cases, report.items = cases.height, items.height
 
     tasks = _task_frames(new, bundle, day)
@@ -163,13 +166,39 @@ def act(
     return report
 
 
-def set_watermark(session: Session, *, detector: str, scope: str, day: dt.date) -> None:
-    """Move a detector's watermark forward (never back: a rerun of an old day leaves it)."""
-    mark = session.get(Watermark, (detector, scope))
-    if mark is None:
-        session.add(Watermark(detector=detector, scope=scope, last_day=day))
-    elif mark.last_day < day:
-        mark.last_day = day
+def _superseding(session: Session, items: pl.DataFrame, decided: pl.DataFrame,
+                 bundle: Bundle) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A new monthly payment replaces the one in force for the same person and service (a tier upgrade):
+    the earlier approval, one approved in the same batch that starts before it, or what the department's
+    own system pays (``paid_monthly`` in the extract). Adds ``supersedes`` and ``superseded_by`` to the
+    batch's items and returns, in ``replaced``, the store's items they supersede."""
+    none = pl.lit(None, pl.String)
+    monthly = [i.service for i in bundle.items if i.period == "monthly" and i.rule]
+    fresh = items.filter(pl.col("service").is_in(monthly) & (pl.col("status") == "done"))
+    if fresh.is_empty():
+        return items.with_columns(supersedes=none, superseded_by=none), pl.DataFrame()
+    owners = decided.select(
+        case_id=pl.col("id").map_elements(lambda e: make_id("case", e), return_dtype=pl.String),
+        person_id="person_id",
+        paid=pl.col("paid_monthly") if "paid_monthly" in decided.columns else pl.lit(None, pl.Float64))
+    fresh = fresh.join(owners, on="case_id").select("id", "service", "person_id", "starts_on", "paid",
+                                                    new=pl.lit(True))
+    earlier = pl.DataFrame(session.execute(
+        select(Item.id, Item.service, Case.person_id, Item.starts_on).join(Case, Case.id == Item.case_id)
+        .where(Case.event_type == bundle.event, Case.person_id.in_(fresh["person_id"].unique().to_list()),
+               Item.service.in_(monthly), Item.status == "done", Item.superseded_by.is_(None),
+               Item.case_id.not_in(fresh.join(owners, on="person_id")["case_id"].unique().to_list()))
+    ).all(), schema={"id": pl.String, "service": pl.String, "person_id": pl.String, "starts_on": pl.Date},
+        orient="row").with_columns(paid=pl.lit(None, pl.Float64), new=pl.lit(False))
+    chain = pl.concat([earlier, fresh]).sort("person_id", "service", "starts_on", "id").with_columns(
+        before=pl.col("id").shift(1).over("person_id", "service"),
+        after=pl.col("id").shift(-1).over("person_id", "service"))
+    links = chain.filter("new").select(
+        "id", supersedes=pl.coalesce("before", pl.when(pl.col("paid").is_not_null()).then(
+            pl.lit("benefits:") + pl.col("service"))), superseded_by="after")
+    replaced = chain.filter(~pl.col("new") & pl.col("after").is_not_null()).select(
+        replaced="id", superseded_by="after")
+    return items.join(links, on="id", how="left"), replaced
 
 
 def open_case_after_visit(session: Session, *, task: Task, on: dt.date) -> Case | None:

@@ -28,6 +28,8 @@ class BundleItem:
     due_days: int
     depends_on: tuple[str, ...] = ()
     rule: str | None = None
+    period: str | None = None  # 'monthly': a payment that runs until stopped (a death stops it)
+    starts: str | None = None  # the rule set's derived date the entitlement begins on
 
     @property
     def outcome(self) -> str | None:
@@ -69,6 +71,7 @@ def _load(folder: str) -> dict[str, Bundle]:
             BundleItem(
                 service=i["service"], label=i["label"], department=i["department"], due_days=int(i["due_days"]),
                 depends_on=tuple(i.get("depends_on", ())), rule=i.get("rule"),
+                period=i.get("period"), starts=i.get("starts"),
             )
             for i in data["items"]
         )
@@ -150,6 +153,10 @@ def case_frames(decided: pl.DataFrame, bundle: Bundle, *, on: dt.date) -> tuple[
                 amount=pl.when(route == "instant_approve").then(amount),
                 decision_id=pl.col("decision_id") if item.outcome else pl.lit(None, pl.String),
                 done_on=pl.when(route == "instant_approve").then(pl.lit(on)),
+                version=pl.lit(1),
+                starts_on=(pl.col(item.starts).cast(pl.Date) if item.starts in decided.columns
+                           else pl.lit(None, pl.Date)),
+                period=pl.lit(item.period, pl.String),
             )
         )
     items = pl.concat(frames) if frames else pl.DataFrame()

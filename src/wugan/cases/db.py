@@ -30,12 +30,19 @@ def engine_for(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:
+            # pysqlite commits before DDL on its own; take over BEGIN so a migration is one transaction
+            # (SQLAlchemy's documented recipe for transactional DDL on SQLite).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB: bulk inserts touch many index pages
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection) -> None:
+            connection.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -49,7 +56,7 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Bring the case store's schema to ``revision``."""
+    """Bring the case store's schema to ``revision``, all migrations in one transaction (a crash leaves none)."""
     command.upgrade(alembic_config(url), revision)
 
 

@@ -214,6 +214,19 @@ def _notice(session: Session, *, decision: Decision, on: dt.date, settings: Any)
     render_outbox(session, settings=settings, day=on, decision_ids=[decision.id])
 
 
+def _supersede_earlier(session: Session, *, item: Item, case: Case) -> None:
+    """A released monthly payment replaces the same person's earlier one in force (a tier upgrade held
+    by a breaker pays once it is released, not beside the lower tier)."""
+    earlier = session.scalars(
+        select(Item).join(Case, Case.id == Item.case_id)
+        .where(Case.person_id == case.person_id, Case.event_type == case.event_type, Item.id != item.id,
+               Item.service == item.service, Item.status == "done", Item.superseded_by.is_(None),
+               Item.reverses.is_(None), Item.starts_on <= item.starts_on)
+        .order_by(Item.starts_on.desc())).first()
+    if earlier is not None:
+        earlier.superseded_by, item.supersedes = item.id, earlier.id
+
+
 def release_held(session: Session, *, decision_ids: list[str] | None = None, ruleset: str | None = None,
                  actor: str, at: dt.datetime, settings: Any = None) -> list[str]:
     """Act on held decisions as if they had not been held: items done with their amounts, the case closed
@@ -232,6 +245,8 @@ def release_held(session: Session, *, decision_ids: list[str] | None = None, rul
         case = session.scalars(select(Case).where(Case.event_id == event.id)).first()
         for item in session.scalars(select(Item).where(Item.decision_id == decision.id, Item.status == "held")):
             item.status, item.done_on = "done", on
+            if item.period == "monthly":
+                _supersede_earlier(session, item=item, case=case)
         _close_if_finished(session, case, on)
         decision.review = "released"
         _notice(session, decision=decision, on=on, settings=settings)

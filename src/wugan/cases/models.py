@@ -38,8 +38,8 @@ __all__ = [
     "Task",
     "Notice",
     "AuditLog",
+    "Offset",
     "AccessLog",
-    "Watermark",
     "OptOut",
     "Alert",
     "ShadowDecision",
@@ -49,8 +49,10 @@ __all__ = [
 ]
 
 ROUTES = ("instant_approve", "bundle_case", "assistant_task", "no_action")
+# What the reconciler decides about an event it acted on before: what changed, or what is no longer true.
+FOLLOW_UPS = ("correction", "reversal")
 ITEM_STATES = ("pending", "ready", "in_progress", "done", "rejected", "held")  # held: an instant approval awaiting release (guardrails)
-TASK_STATES = ("backlog", "assigned", "done")
+TASK_STATES = ("backlog", "assigned", "done", "cancelled")  # cancelled: no longer needed (a death, corrected data)
 TASK_QUEUES = ("village", "township", "county_office")  # whose work a task is: its village's, a neighbour's, the county office's
 VISIT_OUTCOMES = ("confirmed", "not_eligible", "unreachable", "declined")
 
@@ -136,8 +138,17 @@ class Item(Base):
     decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))
     done_on: Mapped[dt.date | None] = mapped_column(Date)
     escalated_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1, doc="a correction is the next version of its service")
+    supersedes: Mapped[str | None] = mapped_column(
+        String(40), doc="what this version replaces: an item id, or benefits:<kind> when the extract paid it")
+    superseded_by: Mapped[str | None] = mapped_column(
+        String(16), index=True, doc="the correction or reversal item that replaced this one; None while in force")
+    reverses: Mapped[str | None] = mapped_column(
+        String(40), doc="what a stop, withdrawal or recovery item undoes: an item id, or benefits:<kind> / pensions")
+    starts_on: Mapped[dt.date | None] = mapped_column(Date, doc="when the entitlement begins (first month paid)")
+    period: Mapped[str | None] = mapped_column(String(10), doc="'monthly' for a payment that runs until stopped")
     __table_args__ = (
-        Index("ix_items_case_service", "case_id", "service", unique=True),
+        Index("ix_items_case_service", "case_id", "service", "version", unique=True),
         Index("ix_items_department_status", "department", "status"),
     )
 
@@ -233,13 +244,14 @@ class AccessLog(Base):
     fields: Mapped[list[Any]] = mapped_column(default=list, doc="what was shown: name, id_masked, phone, medical")
 
 
-class Watermark(Base):
-    """The last day a detector has seen, per scope (a county, or ``all``)."""
+class Offset(Base):
+    """The last lake batch a reconciler has processed, per scope (a county, or ``all``): a consumer offset."""
 
-    __tablename__ = "watermarks"
+    __tablename__ = "offsets"
     detector: Mapped[str] = mapped_column(String(20), primary_key=True)
     scope: Mapped[str] = mapped_column(String(12), primary_key=True)
-    last_day: Mapped[dt.date] = mapped_column(Date)
+    batch: Mapped[int] = mapped_column(Integer)
+    day: Mapped[dt.date | None] = mapped_column(Date, doc="the latest day a pass ran (date triggers are due by it)")
 
 
 class OptOut(Base):
@@ -251,6 +263,8 @@ class OptOut(Base):
         String(40), primary_key=True, doc="an event type, or 'all'"
     )
     since: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Alert(Base):

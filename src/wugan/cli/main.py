@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Annotated, Any
 
 import click
@@ -19,6 +20,7 @@ from typer.core import TyperGroup
 
 from wugan.cli.options import Home, progress
 from wugan.errors import WuganError
+from wugan.ids import mask
 from wugan.settings import get_settings
 
 __all__ = ["app", "error_line"]
@@ -135,6 +137,105 @@ def run(
         run_pipeline(settings, start=start.date(), days=days, sender=sender, progress=advance)
     print_summary(summary(settings))
     console.print(f"case store: {settings.case_store_url}\noutbox: {settings.home / 'outbox'}")
+
+
+@app.command()
+def reconcile(
+    as_of: Annotated[dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="the day to report on")],
+    output: Annotated[Path | None, typer.Option(help="write the counts per type, village and reason (.parquet or .csv)")] = None,
+    home: Home = None,
+) -> None:
+    """The take-up report: entitlements the lake implies that have not reached people, and why."""
+    import polars as pl
+
+    from wugan.cases.db import ensure_store
+    from wugan.reconcile.report import REASONS, take_up, write_report
+
+    settings = get_settings(home)
+    report = take_up(settings, url=ensure_store(settings.case_store_url), as_of=as_of.date())
+    grid = Table("event", "owed", *REASONS, title=f"take-up as of {as_of.date()}")
+    for row in report.by_type().iter_rows(named=True):
+        grid.add_row(row["event_type"], f"{row['owed']:,}", *(f"{row[r]:,}" for r in REASONS))
+    console.print(grid)
+    console.print(" · ".join(f"{code}: {label}" for code, label in REASONS.items()))
+    gaps = report.gaps().group_by("event_type", "village_code", "reason").agg(n=pl.len()).sort(
+        "n", descending=True).head(15)
+    if gaps.height:
+        villages = Table("event", "village", "reason", "entitlements", title="largest gaps by village")
+        for row in gaps.iter_rows():
+            villages.add_row(row[0], row[1] or "", row[2], f"{row[3]:,}")
+        console.print(villages)
+    if report.quality.height:
+        quality = Table("department", "file", "line", "field", "reason",
+                        title=f"quarantined inputs that may hold an entitlement ({report.quality.height})")
+        for row in report.quality.sort("file", "line").head(20).iter_rows(named=True):
+            quality.add_row(row["department"], row["file"], str(row["line"] or "(file)"), row["field"], row["reason"])
+        console.print(quality)
+    if output is not None:
+        console.print(f"written: {write_report(settings, report, output)}")
+
+
+optout_app = typer.Typer(help="citizens' opt-outs of proactive services (recorded with an audit row)",
+                         no_args_is_help=True)
+app.add_typer(optout_app, name="optout")
+
+
+@optout_app.command("add")
+def optout_add(
+    person_id: Annotated[str, typer.Argument(help="resident ID number")],
+    service: Annotated[str, typer.Option(help="an event type (birth, death, …) or all")] = "all",
+    since: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="default: today")] = None,
+    reason: Annotated[str, typer.Option(help="how the citizen asked (e.g. SMS reply TD)")] = "",
+    actor: Annotated[str, typer.Option(help="who records it")] = "cli",
+    home: Home = None,
+) -> None:
+    """Record that a citizen refuses a proactive service; the reconciler honours it from its next run."""
+    from wugan.cases.db import ensure_store, session_scope
+    from wugan.cases.optouts import add_opt_out
+
+    settings = get_settings(home)
+    day = since.date() if since else dt.date.today()
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        add_opt_out(session, person_id=person_id, service=service, since=day, actor=actor, reason=reason,
+                    at=dt.datetime.now(), rules_dir=settings.rules_dir)
+    console.print(f"opted out: {mask(person_id)} from {service} since {day}")
+
+
+@optout_app.command("remove")
+def optout_remove(
+    person_id: Annotated[str, typer.Argument(help="resident ID number")],
+    service: Annotated[str, typer.Option(help="the service opted out of")] = "all",
+    actor: Annotated[str, typer.Option(help="who records it")] = "cli",
+    home: Home = None,
+) -> None:
+    """Withdraw an opt-out: the citizen wants the service again."""
+    from wugan.cases.db import ensure_store, session_scope
+    from wugan.cases.optouts import remove_opt_out
+
+    settings = get_settings(home)
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        removed = remove_opt_out(session, person_id=person_id, service=service, actor=actor,
+                                 at=dt.datetime.now(), rules_dir=settings.rules_dir)
+    console.print(f"removed: {mask(person_id)} {service}" if removed else f"no opt-out of {service} for {mask(person_id)}")
+
+
+@optout_app.command("list")
+def optout_list(
+    person_id: Annotated[str | None, typer.Option(help="one person's opt-outs")] = None,
+    home: Home = None,
+) -> None:
+    """Opt-outs on record, ID numbers masked."""
+    from wugan.cases.db import ensure_store, session_scope
+    from wugan.cases.optouts import opt_outs
+
+    settings = get_settings(home)
+    with session_scope(ensure_store(settings.case_store_url)) as session:
+        rows = [(mask(o.person_id), o.service, o.since.isoformat(), o.recorded_by or "", o.reason or "")
+                for o in opt_outs(session, person_id=person_id)]
+    grid = Table("person", "service", "since", "recorded by", "reason", title=f"opt-outs ({len(rows)})")
+    for row in rows:
+        grid.add_row(*row)
+    console.print(grid)
 
 
 def print_summary(counts: dict) -> None:

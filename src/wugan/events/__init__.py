@@ -1,8 +1,15 @@
-"""Detect: life events in the lake, each with a stable idempotency key.
+"""Life events as desired state: what the lake implies each person is owed, each with a stable key.
 
-A detector is a vectorised query over the lake for a window (see ``window``);
-the key (event type + person + source record or period) makes an event
-happen once whatever the overlap of windows, reruns or late rows.
+Each event type's module holds the query of its candidates for a ``Scope``
+(the persons whose data changed, and everyone a date makes due) and, where
+the trigger is the rule set's own output, how the evaluated candidates
+become events. A row's ``due`` says the trigger holds; its ``key`` (event
+type + person + record, tier or year) makes the event happen once whatever
+order the data arrives in; ``event_date`` is the real date (birth, death,
+birthday, retirement month, the claim that crossed the threshold) and
+``as_of`` the date its rules are read at; ``seen`` the first day a daily run
+from the lake's first day raises it. The backtest replays the same queries
+over a period.
 """
 
 from __future__ import annotations
@@ -15,15 +22,17 @@ import polars as pl
 
 from wugan.cases.models import make_id
 from wugan.events import birth, death, hardship, old_age, retirement
-from wugan.events.window import Window, window_for
+from wugan.events.scope import Scope
 from wugan.rules import RuleSet, load_ruleset
 
-__all__ = ["EVENT_TYPES", "RULESETS", "Window", "window_for", "detect", "ruleset_for"]
+__all__ = ["EVENT_TYPES", "RULESETS", "DATE_TRIGGERED", "Scope", "desired", "ruleset_for"]
 
 MODULES = {m.EVENT: m for m in (birth, death, retirement, hardship, old_age)}
 EVENT_TYPES: tuple[str, ...] = tuple(MODULES)
 RULESETS: dict[str, str] = {name: m.RULESET for name, m in MODULES.items()}
-EVENT_COLUMNS = ("key", "person_id", "subject", "village_code", "household_id", "event_date")
+# Event types whose trigger is a date as well as data: examined every day, not only when data changes.
+DATE_TRIGGERED = ("retirement", "old_age")
+EVENT_COLUMNS = ("key", "person_id", "subject", "village_code", "household_id", "event_date", "as_of", "seen", "due")
 
 
 @cache
@@ -37,39 +46,35 @@ def ruleset_for(event_type: str, *, rules_dir: Path) -> RuleSet:
     return _cached_ruleset(RULESETS[event_type], str(rules_dir), signature)
 
 
-def _query(con: duckdb.DuckDBPyConnection, event_type: str, window: Window, county: str | None,
-           rules_dir: Path) -> duckdb.DuckDBPyRelation:
+def desired_sql(con: duckdb.DuckDBPyConnection, event_type: str, scope: Scope, *, rules_dir: Path,
+                ruleset: RuleSet | None = None) -> str:
+    """The query of the events one type's data implies in the scope; where the trigger is the rule set's
+    own output, ``ruleset`` (default: the one in force) decides it."""
     module = MODULES[event_type]
-    if not hasattr(module, "candidates_sql"):
-        return con.sql(module.sql(window, county))
-    # The trigger is the rule set's own output over the candidates.
-    ruleset = ruleset_for(event_type, rules_dir=rules_dir)
-    view = f"_{event_type}_evaluated"
-    ruleset.evaluate(con, module.candidates_sql(window, county), as_of=window.until).create_view(view, replace=True)
-    return con.sql(module.sql(window, view))
+    candidates = module.candidates_sql(scope)
+    if not module.TRIGGERED:
+        return candidates
+    ruleset = ruleset or ruleset_for(event_type, rules_dir=rules_dir)
+    columns = con.sql(f"SELECT * FROM ({candidates}) LIMIT 0").columns
+    as_of = "as_of" if "as_of" in columns else scope.today
+    return module.desired_sql(ruleset.evaluate(con, candidates, as_of=as_of).sql_query(), scope)
 
 
-def detect(
-    con: duckdb.DuckDBPyConnection,
-    event_type: str,
-    window: Window,
-    *,
-    rules_dir: Path,
-    county: str | None = None,
-) -> pl.DataFrame:
-    """New events of one type in the window, optionally for one county (6-digit code).
+def desired(con: duckdb.DuckDBPyConnection, event_type: str, scope: Scope, *, rules_dir: Path) -> pl.DataFrame:
+    """The events of one type the lake implies in the scope, optionally one county (6-digit code).
 
-    ``con`` has the lake's views and an ``opt_outs`` table (person_id, service).
-    The frame has ``id``, ``event_type``, ``detected_on``, the event columns and
-    the rule set's inputs.
+    ``con`` has the lake's views, ``opt_outs`` (person_id, service), ``existing``
+    (the case store's keys of this type) and, unless the scope is everyone,
+    ``touched`` (person_id). The frame has ``id``, ``event_type``,
+    ``detected_on``, the event columns and the rule set's inputs.
     """
     if event_type not in MODULES:
         raise ValueError(f"unknown event type {event_type!r}; one of {', '.join(EVENT_TYPES)}")
-    if county is not None and not (county.isdigit() and len(county) == 6):
-        raise ValueError(f"a county is a 6-digit code, not {county!r}")
-    frame = _query(con, event_type, window, county, rules_dir).pl()
+    if scope.county is not None and not (scope.county.isdigit() and len(scope.county) == 6):
+        raise ValueError(f"a county is a 6-digit code, not {scope.county!r}")
+    frame = con.sql(desired_sql(con, event_type, scope, rules_dir=rules_dir)).pl()
     return frame.with_columns(
         id=pl.col("key").map_elements(lambda k: make_id("event", k), return_dtype=pl.String),
         event_type=pl.lit(event_type),
-        detected_on=pl.lit(window.until, dtype=pl.Date),
+        detected_on=pl.lit(scope.today, dtype=pl.Date),
     ).sort("key")

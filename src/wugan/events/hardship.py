@@ -1,10 +1,13 @@
 """残疾人救助一件事: heavy out-of-pocket medical spending, or a disabling diagnosis, raises a home visit.
 
-Only people with new claims in the window are re-examined; the trigger is
-the rule set's own alert, at most one event per person per year. The
-diagnosis trigger and the registry's answer to "already certified?" are the
-two clearly separated SQL pieces below (``listed_diagnosis_sql``,
-``certification_sql``); the backtest uses the same ones.
+The trailing 12 months are summed as of each claim date of a touched person
+from the start of the year watching began (and as of the lake's first day,
+for spending or a diagnosis already there); the alert is the rule set's own,
+and the event is dated on the first day of a year it held, by the claims' own
+dates: a late or corrected claims file gives the same event as an on-time
+one. At most one event per person per year. The diagnosis trigger and the
+registry's answer to "already certified?" are the two SQL pieces below
+(``listed_diagnosis_sql``, ``certification_sql``), as of the same day.
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ from pathlib import Path
 import yaml
 
 from wugan.errors import ConfigError
-from wugan.events.common import alive_on, in_county, not_opted_out
-from wugan.events.window import Window
+from wugan.events.scope import Scope
 
-__all__ = ["EVENT", "RULESET", "candidates_sql", "sql", "disabling_groups", "listed_diagnosis_sql",
-           "certification_sql"]
+__all__ = ["EVENT", "RULESET", "TRIGGERED", "candidates_sql", "desired_sql", "disabling_groups",
+           "listed_diagnosis_sql", "certification_sql"]
 
 EVENT = "medical_hardship"
 RULESET = "medical_hardship"
+TRIGGERED = True
 DIAGNOSES = Path("diagnoses") / "disabling.yaml"
 
 
@@ -56,59 +59,66 @@ def listed_diagnosis_sql(icd10: str, rules_dir: Path | None = None) -> str:
     return "(" + " OR ".join(f"starts_with({icd10}, '{p}')" for p in prefixes) + ")"
 
 
-def certification_sql(person: str, as_of: str, *, delivered: bool = True) -> str:
-    """SQL select items ``disability_grade`` (null: not certified) and ``care_subsidy`` of ``person`` on ``as_of``.
-
-    ``delivered``: count registry and benefit rows from their delivery, as the
-    pipeline does; a backtest over history counts them from their own dates.
-    """
-    seen = (lambda t: f" AND {t}._delivered <= {as_of}") if delivered else (lambda t: "")
+def certification_sql(person: str, as_of: str) -> str:
+    """SQL select items ``disability_grade`` (null: not certified) and ``care_subsidy`` of ``person`` on
+    ``as_of``, by the registry's and the benefits' own dates like every other record."""
     return f"""(SELECT min(g.grade)::INTEGER FROM disability_registry g
-                WHERE g.person_id = {person} AND g.registered_date <= {as_of}{seen("g")}) AS disability_grade,
+                WHERE g.person_id = {person} AND g.registered_date <= {as_of}) AS disability_grade,
                EXISTS (SELECT 1 FROM benefits b
                        WHERE b.person_id = {person} AND b.benefit = 'severe_disability_care'
-                         AND b.start_date <= {as_of}{seen("b")}) AS care_subsidy"""
+                         AND b.start_date <= {as_of}) AS care_subsidy"""
 
 
-def candidates_sql(window: Window, county: str | None, rules_dir: Path | None = None) -> str:
-    until = f"DATE '{window.until.isoformat()}'"
+def candidates_sql(scope: Scope, rules_dir: Path | None = None) -> str:
+    key = "'medical_hardship:' || s.person_id || ':' || year(s.as_of)"
+    year = f"date_trunc('year', {scope.first})::DATE"
     return f"""
-    WITH touched AS (
-        SELECT DISTINCT person_id FROM claims WHERE {window.sql("_delivered")}
+    WITH who AS (
+        SELECT p.person_id, p.hukou_village, p.household_id FROM persons p
+        WHERE {scope.touched("p.person_id")} AND {scope.living("p.person_id", "p.alive", scope.first)}
+          AND {scope.in_county("p.hukou_village")}
+          AND {scope.not_opted_out("p.person_id", EVENT)}
     ),
-    spend AS (
-        SELECT c.person_id, sum(c.out_of_pocket::DECIMAL(18, 2))::DOUBLE AS oop_12m  -- exact: the order of a parallel sum must not matter
-              , sum(c.inpatient_days)::BIGINT AS inpatient_days_12m,
+    c AS (
+        SELECT c.person_id, c.claim_date, c.out_of_pocket::DECIMAL(18, 2) AS oop, c.inpatient_days, c.rehab,
+               {listed_diagnosis_sql("c.icd10", rules_dir)} AS listed
+        FROM claims c JOIN who USING (person_id)
+        WHERE c.claim_date > {year} - INTERVAL 365 DAY AND {scope.known("c.claim_date")}
+    ),
+    days AS (
+        SELECT DISTINCT person_id, claim_date AS as_of FROM c WHERE claim_date >= {year}
+        UNION
+        SELECT DISTINCT person_id, {scope.first} AS as_of FROM c
+    ),
+    spend AS (  -- exact decimals: the order of a parallel sum must not matter
+        SELECT d.person_id, d.as_of, sum(c.oop)::DOUBLE AS oop_12m,
+               sum(c.inpatient_days)::BIGINT AS inpatient_days_12m,
                count(*) AS claims_12m, bool_or(c.rehab) AS rehab_12m,
-               min(c.claim_date) FILTER (WHERE {listed_diagnosis_sql("c.icd10", rules_dir)}) AS first_disabling_dx
-        FROM claims c JOIN touched USING (person_id)
-        WHERE c.claim_date > {until} - INTERVAL 365 DAY AND c.claim_date <= {until}
-          AND c._delivered <= {until}
-        GROUP BY c.person_id
+               min(c.claim_date) FILTER (WHERE c.listed) AS first_disabling_dx
+        FROM days d JOIN c ON c.person_id = d.person_id
+         AND c.claim_date > d.as_of - INTERVAL 365 DAY AND c.claim_date <= d.as_of
+        GROUP BY d.person_id, d.as_of
     )
-    SELECT p.person_id, p.hukou_village, p.household_id,
+    SELECT {key} AS key,
+           s.person_id, s.person_id AS subject, w.hukou_village AS village_code, w.household_id,
+           s.as_of AS event_date, s.as_of, greatest(s.as_of, {scope.first}) AS seen,
            s.oop_12m, r.income_prev_year, s.inpatient_days_12m, s.claims_12m, s.rehab_12m,
-           s.first_disabling_dx, {certification_sql("s.person_id", until)}
+           s.first_disabling_dx, {certification_sql("s.person_id", "s.as_of")}
     FROM spend s
-    JOIN persons p ON p.person_id = s.person_id
-    JOIN regions r ON r.region_code = p.hukou_village
-    WHERE p.alive AND {alive_on("p.person_id", window)}
-      AND {in_county("p.hukou_village", county)}
-      AND {not_opted_out("p.person_id", EVENT)}
+    JOIN who w ON w.person_id = s.person_id
+    JOIN regions r ON r.region_code = w.hukou_village
+    WHERE {scope.wanted(key, "s.person_id")}
     """
 
 
-def sql(window: Window, evaluated: str) -> str:
-    year = window.until.year
+def desired_sql(evaluated: str, scope: Scope) -> str:
+    """One row per key: the first day of its year the alert held, else (for a key the store holds, to
+    be re-examined) the latest day, not due."""
     return f"""
-    SELECT 'medical_hardship:' || e.person_id || ':{year}' AS key,
-           e.person_id,
-           e.person_id AS subject,
-           e.hukou_village AS village_code,
-           e.household_id,
-           DATE '{window.until.isoformat()}' AS event_date,
-           e.oop_12m, e.income_prev_year, e.inpatient_days_12m, e.claims_12m, e.rehab_12m,
-           e.first_disabling_dx, e.disability_grade, e.care_subsidy
-    FROM ({evaluated}) e
-    WHERE e.cond_alert
+    SELECT key, person_id, subject, village_code, household_id, event_date, as_of, seen, cond_alert AS due,
+           oop_12m, income_prev_year, inpatient_days_12m, claims_12m, rehab_12m,
+           first_disabling_dx, disability_grade, care_subsidy
+    FROM ({evaluated})
+    QUALIFY row_number() OVER (
+        PARTITION BY key ORDER BY cond_alert DESC, CASE WHEN cond_alert THEN as_of END, as_of DESC) = 1
     """

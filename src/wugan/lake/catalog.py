@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from wugan.lake.contracts import CONTRACTS, Contract
+from wugan.lake.ledger import manifest
 from wugan.settings import Settings
 
 __all__ = ["connect", "attach_views", "refresh_catalog", "people", "TABLES"]
@@ -34,57 +36,73 @@ def _quote(path: Path) -> str:
     return "'" + str(path.resolve()).replace("'", "''") + "'"
 
 
+MARKS = {"_line": "BIGINT", "_file": "VARCHAR", "_batch": "BIGINT", "_delivered": "DATE"}
+
+
 def _empty(columns: dict[str, str]) -> str:
     cols = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in columns.items())
-    return f"SELECT {cols}, CAST(NULL AS DATE) AS _delivered WHERE false"
+    return f"SELECT {cols} WHERE false"
 
 
-def _landed(lake: Path, folder: str, columns: dict[str, str]) -> str:
-    """All landed files of a folder, or an empty typed relation before the first landing."""
-    if not any((lake / folder).glob("day=*/*.parquet")):
+def _read(lake: Path, files: list[str], columns: dict[str, str]) -> str:
+    """The listed Parquet files of the manifest, or an empty typed relation when there are none."""
+    if not files:
         return _empty(columns)
-    glob = _quote(lake / folder / "day=*" / "*.parquet")
-    return (
-        f"SELECT * EXCLUDE (day), day AS _delivered FROM read_parquet({glob}, "
-        "hive_partitioning = true, hive_types = {'day': DATE}, union_by_name = true)"
-    )
+    listed = ", ".join(_quote(lake / f) for f in files)
+    return f"SELECT * FROM read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
 
 
 def _columns(contract: Contract) -> dict[str, str]:
-    return {c.name: c.storage for c in contract.columns} | {"_line": "BIGINT", "_file": "VARCHAR"}
+    return {c.name: c.storage for c in contract.columns} | MARKS
 
 
-def view_sql(lake: Path) -> dict[str, str]:
-    """``CREATE VIEW`` statements: ``raw_<table>`` keeps every delivery, ``<table>`` the current one."""
+def view_sql(lake: Path, found: pl.DataFrame | None = None) -> dict[str, str]:
+    """``CREATE VIEW`` statements from the manifest.
+
+    ``raw_<table>`` holds the rows of every file's current version, ``<table>``
+    the current state (for a reference table, each key's row from the latest
+    delivery day, the latest batch of that day winning), ``history_<table>``
+    every version ever landed (``_batch`` tells them apart), ``quarantine`` the
+    bad rows and refused files of current versions.
+    """
+    found = manifest(lake) if found is None else found
+    current = found.filter(pl.col("current"))
     stmts: dict[str, str] = {}
     for table, contract in CONTRACTS.items():
-        stmts[f"raw_{table}"] = _landed(lake, table, _columns(contract))
+        mine = current.filter((pl.col("table") == table) & pl.col("data").is_not_null())
+        every = found.filter((pl.col("table") == table) & pl.col("data").is_not_null())
+        stmts[f"raw_{table}"] = _read(lake, mine["data"].to_list(), _columns(contract))
+        stmts[f"history_{table}"] = _read(lake, every["data"].to_list(), _columns(contract))
         if contract.kind == "reference":
             key = ", ".join(contract.key)
             stmts[table] = (
                 f"SELECT * FROM raw_{table} QUALIFY row_number() OVER "
-                f"(PARTITION BY {key} ORDER BY _delivered DESC, _file DESC) = 1"
+                f"(PARTITION BY {key} ORDER BY _delivered DESC, _batch DESC) = 1"
             )
         else:
             stmts[table] = f"SELECT * FROM raw_{table}"
-    stmts["quarantine"] = _landed(lake, "quarantine", QUARANTINE_COLUMNS)
+    stmts["quarantine"] = _read(lake, current["quarantine"].drop_nulls().to_list(),
+                                QUARANTINE_COLUMNS | {"_batch": "BIGINT", "_delivered": "DATE"})
     return stmts
 
 
-def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> duckdb.DuckDBPyConnection:
-    for name, sql in view_sql(lake).items():
+def attach_views(con: duckdb.DuckDBPyConnection, lake: Path,
+                 found: pl.DataFrame | None = None) -> duckdb.DuckDBPyConnection:
+    for name, sql in view_sql(lake, found).items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     return con
 
 
-def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+def connect(settings: Settings, found: pl.DataFrame | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake's views: no file lock, so readers never block each other.
 
-    Rules are evaluated on it, so it is sandboxed: it reads the lake and nothing else.
+    Rules are evaluated on it, so it is sandboxed: it reads the lake and nothing else. ``found`` is a
+    manifest read before (``ledger.manifest``): the views then show exactly the batches it lists, so a
+    reader that records how far it has read never skips one landed in between.
     """
     from wugan.rules.sandbox import connect as sandboxed
 
-    return attach_views(sandboxed(readable=[settings.lake]), settings.lake)
+    return attach_views(sandboxed(readable=[settings.lake]), settings.lake, found)
 
 
 @contextmanager

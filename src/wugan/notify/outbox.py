@@ -1,5 +1,9 @@
 """Fill the outbox: a notice for every acted decision (and every case opened after a visit) that has none.
 
+A correction or reversal the reconciler decided is told too, listing the
+items it made (``correction``, ``reversal`` or ``<event>_reversal``: a
+death tells the family what stops and what is to be returned).
+
 Rendering is its own step, after ``act`` and before the drain, so acting
 stays a bulk write and rendering can be rerun at will: a notice's id comes
 from its event and template, and one that exists is never rendered again.
@@ -18,8 +22,8 @@ from sqlalchemy.orm import Session
 from wugan import lake
 from wugan.cases.bulk import insert_frame
 from wugan.cases.bundles import load_bundles
-from wugan.cases.models import ROUTES, Case, Decision, Event, Item, Notice, make_id
-from wugan.notify.render import render_notices, template_exists
+from wugan.cases.models import FOLLOW_UPS, ROUTES, Case, Decision, Event, Item, Notice, make_id
+from wugan.notify.render import notice_id, render_notices, template_exists
 
 __all__ = ["render_outbox"]
 
@@ -40,6 +44,14 @@ def _rows(session: Session, *, day: dt.date, decision_ids: list[str] | None, rul
     query = query.where(Decision.id.in_(decision_ids)) if decision_ids is not None else query.where(
         Decision.decided_on > since, Decision.decided_on <= day)
     rows = session.execute(query).all()
+    follow_ups = [(e, r) for e in bundles for r in FOLLOW_UPS]
+    rows += session.execute(
+        select(*EVENT_COLUMNS, Decision.route, Decision.id.label("decision_id"))
+        .join(Decision, Decision.event_id == Event.id)
+        .where(tuple_(Event.event_type, Decision.route).in_(follow_ups))
+        .where(Decision.id.in_(decision_ids) if decision_ids is not None
+               else (Decision.decided_on > since) & (Decision.decided_on <= day))
+    ).all()
     visit_bundles = [e for e, b in bundles.items() if b.opens_on == "visit_confirmed"
                      and template_exists(f"{e}_case_opened")]
     if decision_ids is None and visit_bundles:
@@ -50,18 +62,29 @@ def _rows(session: Session, *, day: dt.date, decision_ids: list[str] | None, rul
     opened = set(visit_bundles) if decision_ids is None else set()
     return [{**(r.details or {}), "id": r.id, "event_type": r.event_type, "person_id": r.person_id,
              "subject": r.subject, "event_date": r.event_date,
-             "route": "case_opened" if r.event_type in opened else r.route} for r in rows]
+             "route": "case_opened" if r.event_type in opened else r.route,
+             "decision_id": getattr(r, "decision_id", None)} for r in rows]
+
+
+ITEM_SCHEMA = {"case_id": pl.String, "stage": pl.Int64, "service": pl.String, "label": pl.String,
+               "department": pl.String, "status": pl.String, "amount": pl.Float64, "due_date": pl.Date,
+               "period": pl.String, "starts_on": pl.Date, "decision_id": pl.String}
+ITEM_COLUMNS = (Item.case_id, Item.stage, Item.service, Item.label, Item.department, Item.status, Item.amount,
+                Item.due_date, Item.period, Item.starts_on, Item.decision_id)
 
 
 def _items(session: Session, event_ids: list[str]) -> pl.DataFrame:
+    """The items in force of the events' cases (a superseded version is not what the citizen gets)."""
     case_ids = [make_id("case", e) for e in event_ids]
-    items = session.execute(
-        select(Item.case_id, Item.stage, Item.service, Item.label, Item.department, Item.status, Item.amount,
-               Item.due_date).where(Item.case_id.in_(case_ids))
-    ).all()
-    return pl.DataFrame(items, schema={"case_id": pl.String, "stage": pl.Int64, "service": pl.String,
-                                       "label": pl.String, "department": pl.String, "status": pl.String,
-                                       "amount": pl.Float64, "due_date": pl.Date}, orient="row")
+    items = session.execute(select(*ITEM_COLUMNS).where(Item.case_id.in_(case_ids), Item.superseded_by.is_(None),
+                                                        Item.reverses.is_(None))).all()
+    return pl.DataFrame(items, schema=ITEM_SCHEMA, orient="row")
+
+
+def _decided_items(session: Session, decision_ids: list[str]) -> pl.DataFrame:
+    """The items a follow-up decision made, whichever case they are in."""
+    items = session.execute(select(*ITEM_COLUMNS).where(Item.decision_id.in_(decision_ids))).all()
+    return pl.DataFrame(items, schema=ITEM_SCHEMA, orient="row")
 
 
 def render_outbox(session: Session, *, settings, day: dt.date, decision_ids: list[str] | None = None) -> int:
@@ -69,7 +92,7 @@ def render_outbox(session: Session, *, settings, day: dt.date, decision_ids: lis
     rows = _rows(session, day=day, decision_ids=decision_ids, rules_dir=settings.rules_dir)
     if not rows:
         return 0
-    wanted = {make_id("notice", r["id"], f"{r['event_type']}_{r['route']}"): r for r in rows}
+    wanted = {notice_id(r): r for r in rows}
     existing = set(session.scalars(select(Notice.id).where(Notice.id.in_(list(wanted)))))
     rows = [r for notice_id, r in wanted.items() if notice_id not in existing]
     if not rows:
@@ -79,9 +102,11 @@ def render_outbox(session: Session, *, settings, day: dt.date, decision_ids: lis
                                     for x in frame[c].drop_nulls().to_list()])
     bundles = load_bundles(settings.rules_dir)
     written = 0
-    for (event_type,), group in frame.group_by("event_type"):
-        notices = render_notices(group, _items(session, group["id"].to_list()), people=people,
-                                 bundle=bundles[event_type], rules_dir=settings.rules_dir, day=day)
+    for (event_type, follow_up), group in frame.group_by("event_type", pl.col("route").is_in(FOLLOW_UPS)):
+        items = (_decided_items(session, group["decision_id"].to_list()) if follow_up
+                 else _items(session, group["id"].to_list()))
+        notices = render_notices(group, items, people=people, bundle=bundles[event_type],
+                                 rules_dir=settings.rules_dir, day=day)
         insert_frame(session, Notice.__table__, notices)
         written += notices.height
     return written

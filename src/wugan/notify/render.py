@@ -19,7 +19,7 @@ from wugan import ids
 from wugan.cases.bundles import Bundle, departments
 from wugan.cases.models import make_id
 
-__all__ = ["render_notices", "render_revocation", "template_exists", "STATUS_LABELS"]
+__all__ = ["render_notices", "render_revocation", "template_exists", "template_for", "notice_id", "STATUS_LABELS"]
 
 STATUS_LABELS = {
     "done": "已办结",
@@ -54,14 +54,27 @@ def _template(name: str):
         return None
 
 
-def _items_by_case(items: pl.DataFrame, labels: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+def template_for(row: dict[str, Any]) -> str:
+    """``<event>_<route>``; a correction or reversal without its own falls back to the generic one."""
+    name = f"{row['event_type']}_{row['route']}"
+    return name if row.get("decision_id") is None or template_exists(name) else row["route"]
+
+
+def notice_id(row: dict[str, Any]) -> str:
+    """One notice per decision: the event's first decision by template, a follow-up by its own id."""
+    if row.get("decision_id") is not None:
+        return make_id("notice", row["decision_id"])
+    return make_id("notice", row["id"], template_for(row))
+
+
+def _items_by(items: pl.DataFrame, key: str, labels: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     grouped: dict[str, list[dict[str, Any]]] = {}
     if items.is_empty():
         return grouped
     for item in items.sort("case_id", "stage", "service").to_dicts():
         item["status_label"] = STATUS_LABELS[item["status"]]
         item["department_label"] = labels.get(item["department"], item["department"])
-        grouped.setdefault(item["case_id"], []).append(item)
+        grouped.setdefault(item[key], []).append(item)
     return grouped
 
 
@@ -76,17 +89,19 @@ def render_notices(
 ) -> pl.DataFrame:
     """Outbox rows for decisions (or opened cases: route ``case_opened``) that have a template."""
     labels = departments(rules_dir)
-    by_case = _items_by_case(items, labels)
+    by_case = _items_by(items, "case_id", labels)
+    by_decision = _items_by(items, "decision_id", labels)
     contacts = {p["person_id"]: p for p in people.to_dicts()}
     notices = []
     for row in decided.to_dicts():
-        name = f"{row['event_type']}_{row['route']}"
+        name = template_for(row)
         template = _template(name)
         if template is None:
             continue
         recipient = row.get("next_of_kin_id") or row["person_id"]
         contact = contacts.get(recipient, {})
-        case_items = by_case.get(make_id("case", row["id"]), [])
+        case_items = (by_decision.get(row["decision_id"], []) if row.get("decision_id") is not None
+                      else by_case.get(make_id("case", row["id"]), []))
         amount = sum(i["amount"] or 0 for i in case_items if i["status"] == "done")
         body = template.render(
             recipient=contact.get("name") or "",
@@ -102,7 +117,7 @@ def render_notices(
         ).strip()
         phone = contact.get("phone")
         notices.append({
-            "id": make_id("notice", row["id"], name),
+            "id": notice_id(row),
             "event_id": row["id"],
             "person_id": recipient,
             "channel": "sms" if phone else "letter",

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from wugan.cases.db import session_scope
 from wugan.cases.models import Notice
 from wugan.errors import InputError
+from wugan.failpoints import failpoint
 
 __all__ = ["Sender", "FileSender", "ConsoleSender", "WebhookSender", "sender_for", "drain", "DrainReport"]
 
@@ -116,11 +117,16 @@ def _try(send: Callable[[], None], tries: int, backoff: float) -> Exception | No
 
 def drain(url: str, sender: Sender, *, at: dt.datetime, tries: int = 3, backoff: float = 0.2,
           limit: int | None = None) -> DrainReport:
-    """Send pending notices; each is retried ``tries`` times now and again on later drains."""
+    """Send the notices pending at ``at``; each is retried ``tries`` times now and again on later drains.
+
+    A notice created after ``at`` waits for its own day's drain, so a rerun of an earlier day never sends
+    a later day's notices stamped with its earlier time.
+    """
     report = DrainReport()
     with session_scope(url) as session:
         pending = session.scalars(
-            select(Notice.id).where(Notice.status == "pending").order_by(Notice.created_on, Notice.id).limit(limit)
+            select(Notice.id).where(Notice.status == "pending", Notice.created_on <= at.date())
+            .order_by(Notice.created_on, Notice.id).limit(limit)
         ).all()
     for notice_id in pending:
         with session_scope(url) as session:
@@ -140,4 +146,5 @@ def drain(url: str, sender: Sender, *, at: dt.datetime, tries: int = 3, backoff:
                 else:
                     report.retried += 1
                 log.warning("notice %s not sent (attempt %d): %s", notice.id, notice.attempts, type(error).__name__)
+        failpoint("notify.sent")
     return report

@@ -32,6 +32,9 @@ def birth_events(n: int, *, day: dt.date) -> pl.DataFrame:
         id=pl.col("key").map_elements(lambda k: make_id("event", k), return_dtype=pl.String),
         event_type=pl.lit("birth"),
         detected_on=pl.lit(day),
+        as_of=pl.col("event_date"),
+        due=pl.lit(True),
+        existing=pl.lit(False),
     )
 
 
@@ -49,8 +52,12 @@ def old_age_events(n: int, *, day: dt.date) -> pl.DataFrame:
         hukou_local=pl.lit(True),
         alive=pl.lit(True),
         region_code=pl.lit(VILLAGE),
+        paid_monthly=pl.lit(None, pl.Float64),
     ).with_columns(
         id=pl.col("key").map_elements(lambda k: make_id("event", k), return_dtype=pl.String),
         event_type=pl.lit("old_age"),
         detected_on=pl.lit(day),
+        as_of=pl.lit(day),
+        due=pl.lit(True),
+        existing=pl.lit(False),
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 from .hardship import FAMILIES, NAMES, Conditions
 from .persons import AGE_BANDS, People, ymd
@@ -70,9 +72,10 @@ def draw_benefits(rng, people: People, regions: Regions, reg: Registry, start: i
         parts.append((who, np.full(len(who), kind), np.minimum(day, start - 1), cents))
 
     a = people.age
-    old = np.flatnonzero((a >= 80) & (rng.random(n) < 0.75))
+    reached = _tier_reached(people.birth, start)
+    old = np.flatnonzero((reached > 0) & (rng.random(n) < 0.75))
     bday80 = people.birth[old] + np.round(80 * 365.25).astype(np.int64)
-    tier = np.select([a[old] >= 100, a[old] >= 90], [30_000, 20_000], 10_000)
+    tier = allowance_cents(reached[old], regions.village_code[people.village[old]], start)
     add(old, "old_age_allowance", np.maximum(first_day_of_month(month_index(bday80) + 1), 16436), tier)
 
     registered = np.zeros(n, bool)
@@ -106,6 +109,29 @@ def draw_benefits(rng, people: People, regions: Regions, reg: Registry, start: i
     who, kind, day, cents = (np.concatenate(x) for x in zip(*parts, strict=True))
     o = np.lexsort((kind, who))
     return Benefits(who[o], kind[o], day[o], cents[o]), low
+
+
+def _tier_reached(birth: np.ndarray, day: int) -> np.ndarray:
+    """The highest allowance tier (80, 90, 100; else 0) reached by ``day``, birthday by birthday."""
+    born = pl.Series(birth.astype(np.int32)).cast(pl.Date)
+    today = pl.Series([day], dtype=pl.Int32).cast(pl.Date)[0]
+    reached = np.zeros(len(birth), np.int64)
+    for age in (80, 90, 100):
+        reached[(born.dt.offset_by(f"{age}y") <= today).to_numpy()] = age
+    return reached
+
+
+def allowance_cents(tier: np.ndarray, village: np.ndarray, day: int) -> np.ndarray:
+    """What the old-age allowance rule (``rules/parameters/old_age_allowance``) pays per month, in cents:
+    the civil-affairs system the extract comes from pays by the same standard."""
+    from wugan.rules import load_parameter
+    from wugan.settings import REPO_RULES_DIR
+
+    when = dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
+    params = {age: load_parameter(f"old_age_allowance.tier_{age}", rules_dir=REPO_RULES_DIR) for age in (80, 90, 100)}
+    pairs = list(zip(tier.tolist(), village.tolist(), strict=True))
+    lookup = {(t, v): int(round(float(params[t].at(when, v)) * 100)) for t, v in set(pairs)}
+    return np.array([lookup[pair] for pair in pairs], dtype=np.int64)
 
 
 def draw_contributions(rng, people: People, retire_m: np.ndarray, start: int):

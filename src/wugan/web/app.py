@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from wugan.settings import Settings
 from wugan.web.auth import LoginRequired, Signer, resolve_pseudonym_key, resolve_secret
 from wugan.web.headers import security_headers
-from wugan.web.routes import analyst, api, assistant, home, review
+from wugan.web.routes import analyst, api, assistant, home, reconcile, review
 from wugan.web.templating import render
 from wugan.web.throttle import LoginThrottle
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] | None = 
     app.state.clock = clock or dt.datetime.now
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (home, assistant, review, analyst):
+    for module in (home, assistant, review, reconcile, analyst):
         app.include_router(module.router)
     app.include_router(api.router, prefix="/api")
 
