@@ -18,8 +18,10 @@ hidden truth at the end of each day. It prints (and writes to
 - queues: non-hardship tasks unassigned more than 7 days while their
   township had a free visit.
 
-The same tables come from ``wugan model evaluate --home HOME`` after a run.
-Heavy on a shared 2-core machine: a 200k city takes about half an hour.
+The same tables come from ``WUGAN_MODELS_DIR=HOME/models wugan model evaluate
+--home HOME`` after a run (the bench keeps its models in the home). Heavy on a
+shared 2-core machine: a 200k city takes about 20 minutes, most of it the
+30 pipeline days.
 """
 
 from __future__ import annotations

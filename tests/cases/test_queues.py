@@ -241,3 +241,16 @@ def test_the_catch_up_plan_spreads_the_backlog_over_weeks_by_priority_and_demand
     now = grid.filter((pl.col("village_code") == A) & (pl.col("week") == MONDAY)).row(0, named=True)
     assert (now["new_alerts"], now["backlog"], now["assigned"], now["capacity"]) == (5, 3, 2, 2)
     assert now["weeks_to_clear"] == 1.5 and now["clear_by"] == MONDAY + dt.timedelta(weeks=2)
+    # a week later the first week's figures stand: what waited then counts as waiting then, whatever was
+    # visited since; a cancelled task (the person died) is demand no longer
+    nxt = MONDAY + dt.timedelta(weeks=1)
+    _assign(store, nxt, staff)
+    with session_scope(store) as s:
+        for t in s.scalars(select(Task).where(Task.week == nxt)):
+            record_visit(s, task_id=t.id, outcome="not_eligible", notes="", actor="A1", at=_at(nxt))
+        s.get(Task, "t4").status = "cancelled"
+    with session_scope(store) as s:
+        grid = demand(s, day=nxt + dt.timedelta(days=2), assistants=staff, weeks=2)
+    rows = {r["week"]: r for r in grid.filter(pl.col("village_code") == A).iter_rows(named=True)}
+    assert (rows[MONDAY]["backlog"], rows[MONDAY]["done"]) == (2, 0)
+    assert (rows[nxt]["new_alerts"], rows[nxt]["backlog"], rows[nxt]["assigned"], rows[nxt]["done"]) == (0, 0, 2, 2)

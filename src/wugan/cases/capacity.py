@@ -145,8 +145,10 @@ def demand(session: Session, *, day: dt.date, assistants: pl.DataFrame, weeks: i
     """Per village and week (the ``weeks`` up to ``day``'s): new alerts, backlog, assigned, done, capacity.
 
     ``backlog`` is what waited unassigned at the end of the week (now, for the
-    current week); ``weeks_to_clear`` the backlog over the weekly capacity; and
-    for the current week ``clear_by``, the Monday of the week the catch-up plan
+    current week), by the tasks' own dates, so a week's figure stays what it
+    was once its tasks are visited; a cancelled task (a death, changed data)
+    is no demand. ``weeks_to_clear`` is the backlog over the weekly capacity;
+    and for the current week ``clear_by``, the Monday of the week the catch-up plan
     reaches the village's last waiting task.
     """
     week = week_of(day)
@@ -166,7 +168,8 @@ def demand(session: Session, *, day: dt.date, assistants: pl.DataFrame, weeks: i
     counts = joined.group_by("village_code", "week").agg(
         new_alerts=pl.col("created_on").is_between(pl.col("week"), end).sum(),
         backlog=((pl.col("created_on") <= end) & (pl.col("assigned_on").is_null() | (pl.col("assigned_on") > end))
-                 & (pl.col("status") != "done")).sum(),
+                 & ~((pl.col("status") == "done") & (pl.col("outcome_on") <= end)).fill_null(False)
+                 & (pl.col("status") != "cancelled")).sum(),
         assigned=(pl.col("week_right") == pl.col("week")).sum(),
         done=pl.col("outcome_on").is_between(pl.col("week"), end).sum(),
     )

@@ -17,7 +17,6 @@ app = typer.Typer(help="The hardship visit model: train, evaluate, promote.", no
 console = Console()
 
 
-
 def _date(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value is not None else None
 
@@ -31,7 +30,8 @@ def _n(value, digits: int = 3) -> str:
 def replay_table(result: dict) -> Table:
     """The replay: each order's eligible people visited, as the queue really runs."""
     table = Table("order", "eligible visited week 1", "month 1", "recall month 1", "visits month 1", "explored",
-                  "onset→visit median d", "p90 d", "ROC AUC", "ECE (scored alerts)",
+                  "onset→visit median d", "p90 d", "in-window onsets visited", "their median d", "ROC AUC",
+                  "ECE (scored alerts)",
                   title=(f"{result['window']} replay of {result['version']}: {result['alerts']:,} alerts from "
                          f"{result['start']}, {result['days']} days, {result['villages']} villages, "
                          f"{result['capacity_per_week']:,} visits/week, exploration "
@@ -40,6 +40,7 @@ def replay_table(result: dict) -> Table:
         table.add_row(policy, _n(r["eligible_visited_week_1"]), _n(r["eligible_visited_month_1"]),
                       _n(r["recall_month_1"]), _n(r["visits_month_1"]), _n(r["explored"]),
                       _n(r["onset_to_visit_median_days"], 0), _n(r["onset_to_visit_p90_days"], 0),
+                      _n(r.get("in_window_onsets_visited")), _n(r.get("in_window_onset_to_visit_median_days"), 0),
                       _n(r.get("roc_auc")), _n(r.get("ece")))
     return table
 
