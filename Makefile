@@ -17,7 +17,9 @@ install: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check "uv>=0.5"
-	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	# Bytecode compiled once here: every Airflow task is a new process, and a
+	# machine that never writes .pyc files would compile scikit-learn in each.
+	$(BIN)/uv pip sync -q --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
