@@ -75,3 +75,31 @@ def seed_hardship_case(session, name: str, *, status: str, closed_days_ago: int 
                created_on=event.detected_on, status="sent"),
     ])
     return pid
+
+
+def seed_tasks(session, tasks: list[dict], *, day: dt.date) -> None:
+    """Visit tasks with their events: ``tasks`` give id, village, kind and any Task column to set."""
+    for t in tasks:
+        event_type = {"home_visit": "medical_hardship", "account_refund": "death",
+                      "pension_claim": "retirement"}[t.get("kind", "home_visit")]
+        person = t.get("person_id", f"P{t['id']}")
+        session.add(Event(id=f"e{t['id']}", key=f"{event_type}:{t['id']}", event_type=event_type,
+                          person_id=person, subject=person, village_code=t["village"],
+                          event_date=t.get("event_date", day), detected_on=t.get("created_on", day),
+                          details={"household_id": f"H{t['id']}"}))
+    session.flush()
+    for t in tasks:
+        fields = {k: v for k, v in t.items() if k not in ("village", "event_date")}
+        fields.setdefault("kind", "home_visit")
+        fields.setdefault("created_on", day)
+        fields.setdefault("probability", 0.5)
+        fields.setdefault("priority", fields["probability"])
+        session.add(Task(event_id=f"e{t['id']}", village_code=t["village"], reason="r", status="backlog",
+                         person_id=fields.pop("person_id", f"P{t['id']}"), **fields))
+    session.flush()
+
+
+def assistants_frame(rows: list[tuple[str, str, int]]) -> pl.DataFrame:
+    """(assistant_id, village_code, weekly_capacity) rows as the lake's assistants table gives them."""
+    return pl.DataFrame(rows, schema={"assistant_id": pl.String, "village_code": pl.String,
+                                      "weekly_capacity": pl.Int64}, orient="row")

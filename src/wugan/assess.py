@@ -22,6 +22,7 @@ from wugan.cases.bundles import load_bundles
 from wugan.cases.models import make_id
 from wugan.events import ruleset_for
 from wugan.rules import RuleSet
+from wugan.scoring.score import prioritise, task_kind
 
 if TYPE_CHECKING:
     from wugan.settings import Settings
@@ -113,9 +114,11 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
     the threshold), never the day it was detected, so a late delivery is decided as an on-time one. The frame keeps the
     event columns and adds ``decision_id``, ``route``, ``ruleset``,
     ``ruleset_version``, ``explanation``, ``reason``, ``priority``,
-    ``model_version``, ``score`` and each outcome's ``_route``/``_amount``.
-    With ``settings`` and a champion hardship model under ``settings.models_dir``,
-    hardship events are scored (``wugan.scoring``) and ordered by the score.
+    ``probability``, ``deadline``, ``model_version``, ``score`` and each
+    outcome's ``_route``/``_amount``. Priority is the one scale of
+    ``rules/visit_priority.yaml`` (``wugan.scoring.score``); with ``settings``
+    and a champion hardship model under ``settings.models_dir`` the model's
+    score is the probability of need of hardship visits.
     """
     if events.is_empty():
         return events
@@ -125,36 +128,16 @@ def assess(events: pl.DataFrame, *, rules_dir: Path, ruleset: RuleSet | None = N
     only_rule_items = all(item.rule for item in bundle.items)
     evaluated = ruleset.evaluate_frame(events, as_of="as_of")
     outcome_cols = [c for o in ruleset.outcomes for c in (f"{o}_route", f"{o}_amount")]
+    opens_on_visit = bundle.opens_on == "visit_confirmed"
     decided = evaluated.with_columns(
         decision_id=pl.col("id").map_elements(lambda e: make_id("decision", e), return_dtype=pl.String),
-        route=route_expr(ruleset, opens_on_visit=bundle.opens_on == "visit_confirmed", only_rule_items=only_rule_items),
+        route=route_expr(ruleset, opens_on_visit=opens_on_visit, only_rule_items=only_rule_items),
         explanation=explanation_expr(ruleset),
         reason=reason_expr(ruleset),
-        priority=_priority(event_type),
-        model_version=pl.lit(None, pl.String),
-        score=pl.lit(None, pl.Float64),
     )
+    decided = prioritise(decided, event_type=event_type, rules_dir=rules_dir, settings=settings,
+                         kind=task_kind(decided, outcomes=list(ruleset.outcomes), opens_on_visit=opens_on_visit))
     starts = [i.starts for i in bundle.items if i.starts and i.starts not in events.columns]
-    decided = decided.select([*EVENT_COLUMNS, *[c for c in events.columns if c not in EVENT_COLUMNS], "decision_id",
-                              "route", "ruleset", "ruleset_version", "explanation", "reason", "priority",
-                              "model_version", "score", *outcome_cols, *starts])
-    return _scored(decided, settings) if settings is not None and event_type == "medical_hardship" else decided
-
-
-def _scored(decided: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """With a champion model: its score and version on every decision; priority = score, forced visits above all."""
-    from wugan.scoring.train import score_events
-
-    scored = score_events(settings, decided)
-    if scored is None:
-        return decided
-    return decided.drop("model_version", "score").join(scored, on="id", how="left").with_columns(
-        priority=pl.col("score") + 2 * pl.col("forced").cast(pl.Float64),  # scores are in [0, 1]
-    ).select(decided.columns)
-
-
-def _priority(event_type: str) -> pl.Expr:
-    """Before a model exists: heavier spending relative to local income first."""
-    if event_type == "medical_hardship":
-        return (pl.col("oop_12m") / pl.col("income_prev_year")).cast(pl.Float64)
-    return pl.lit(0.5)
+    return decided.select([*EVENT_COLUMNS, *[c for c in events.columns if c not in EVENT_COLUMNS], "decision_id",
+                           "route", "ruleset", "ruleset_version", "explanation", "reason", "priority",
+                           "probability", "deadline", "model_version", "score", *outcome_cols, *starts])

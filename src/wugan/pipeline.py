@@ -171,7 +171,7 @@ def stage_assign(settings: Settings, *, day: dt.date) -> int:
     con = lake.connect(settings)
     assistants = con.sql("SELECT assistant_id, village_code, weekly_capacity FROM assistants").pl()
     with session_scope(ensure_store(settings.case_store_url)) as session:
-        return assign_week(session, day=day, assistants=assistants)
+        return assign_week(session, day=day, assistants=assistants, rules_dir=settings.rules_dir)
 
 
 def stage_escalate(settings: Settings, *, day: dt.date) -> int:

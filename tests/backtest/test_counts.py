@@ -51,8 +51,10 @@ def _hardship_by_hand(settings, share: float) -> pl.DataFrame:
 
 def test_a_changed_share_counts_exactly_the_people_crossing_it(lake_home):
     settings = lake_home
-    rs = load_ruleset("medical_hardship", rules_dir=settings.rules_dir, overrides={"medical_hardship.oop_share": 0.4})
-    base = load_ruleset("medical_hardship", rules_dir=settings.rules_dir)
+    no_dx = {"medical_hardship.disabling_dx_days": 0}  # the spending trigger alone
+    rs = load_ruleset("medical_hardship", rules_dir=settings.rules_dir,
+                      overrides={"medical_hardship.oop_share": 0.4, **no_dx})
+    base = load_ruleset("medical_hardship", rules_dir=settings.rules_dir, overrides=no_dx)
     result = backtest(lake.connect(settings), rs, start=YEAR_START, end=YEAR_END, rules_dir=settings.rules_dir,
                       base=base, labels=truth_labels(settings.home))
     got = result.weekly.select("week", "events", "base_events")
@@ -75,6 +77,51 @@ def test_a_changed_share_counts_exactly_the_people_crossing_it(lake_home):
     capacity = _table(settings, "SELECT village_code, sum(weekly_capacity) AS c FROM assistants GROUP BY 1")
     check = result.workload.join(capacity, on="village_code", how="left")
     assert (check["capacity"] == check["c"].fill_null(0)).all()
+
+
+def _diagnoses_by_hand(settings) -> pl.DataFrame:
+    """A pipeline watching from ``YEAR_START``: the first day in each calendar year (a claim date from 1
+    January of the start's year, or the start day itself) on which a claim with a listed diagnosis lies in
+    the 365 days up to it — unless the person then holds a grade 1–2 certificate and the care subsidy;
+    counted per week of the day a daily run raises it (not before the start)."""
+    from wugan.events.hardship import disabling_groups
+
+    prefixes = sorted({p for codes in disabling_groups(settings.rules_dir).values() for p in codes})
+    claims = _table(settings, "SELECT person_id, claim_date, icd10 FROM claims").with_columns(
+        listed=pl.any_horizontal([pl.col("icd10").str.starts_with(p) for p in prefixes]))
+    persons = _table(settings, f"""SELECT p.person_id FROM persons p
+                                   WHERE (p.alive OR p.person_id IN (SELECT person_id FROM deaths))
+                                     AND p.person_id NOT IN (SELECT person_id FROM deaths
+                                                             WHERE death_date <= DATE '{YEAR_START}')""")
+    covered = _table(settings, """SELECT g.person_id, greatest(g.registered_date, b.start_date) AS since
+                                  FROM disability_registry g JOIN benefits b USING (person_id)
+                                  WHERE g.grade <= 2 AND b.benefit = 'severe_disability_care'""")
+    days = pl.concat([claims.select("person_id", "claim_date"),
+                      claims.select("person_id").with_columns(claim_date=pl.lit(YEAR_START))]).unique()
+    listed = claims.filter("listed").select("person_id", dx="claim_date")
+    hits = (days.join(listed, on="person_id")
+            .filter((pl.col("dx") <= pl.col("claim_date")) & (pl.col("dx") > pl.col("claim_date") - pl.duration(days=365)))
+            .select("person_id", "claim_date").unique()
+            .join(persons, on="person_id")
+            .join(covered, on="person_id", how="left").filter(pl.col("since").is_null()
+                                                              | (pl.col("since") > pl.col("claim_date")))
+            .filter(pl.col("claim_date").is_between(dt.date(YEAR_START.year, 1, 1), YEAR_END))
+            .group_by("person_id", pl.col("claim_date").dt.year().alias("year")).agg(pl.col("claim_date").min())
+            .with_columns(seen=pl.max_horizontal("claim_date", pl.lit(YEAR_START))))
+    return hits.group_by(week=pl.col("seen").dt.truncate("1w")).agg(expected=pl.len())
+
+
+def test_the_diagnosis_trigger_counts_exactly_the_people_with_a_listed_diagnosis(lake_home):
+    settings = lake_home
+    rs = load_ruleset("medical_hardship", rules_dir=settings.rules_dir, overrides={"medical_hardship.oop_share": 1e9})
+    result = backtest(lake.connect(settings), rs, start=YEAR_START, end=YEAR_END, rules_dir=settings.rules_dir)
+    got = result.weekly.select("week", "events")
+    expected = _diagnoses_by_hand(settings)
+    joined = got.join(expected, on="week", how="full", coalesce=True).with_columns(
+        pl.col("expected", "events").fill_null(0))
+    assert joined["events"].sum() > 100
+    assert joined.filter(pl.col("events") != pl.col("expected")).is_empty()
+    assert result.decisions["cond_disabling_diagnosis"].all() and not result.decisions["cond_high_spending"].any()
 
 
 def test_old_age_tiers_are_the_tiers_owed_in_the_period(lake_home):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from wugan.assess import assess
 from wugan.cases.act import act
-from wugan.cases.capacity import assign_week, week_of
+from wugan.cases.capacity import assign_week
 from wugan.cases.db import migrate, session_scope
 from wugan.cases.models import AuditLog, Case, Decision, Item, Notice, Task, make_id
 from wugan.cases.workflow import (
@@ -20,6 +20,7 @@ from wugan.cases.workflow import (
     review_decision,
     start_item,
 )
+from wugan.scoring.queue import week_of
 from wugan.settings import get_settings
 from wugan.synth.events import MOTHER, VILLAGE, birth_events
 

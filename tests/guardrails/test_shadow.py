@@ -20,7 +20,8 @@ def test_a_shadow_version_is_stored_beside_the_live_one_and_never_acted_on(city,
     shutil.copytree(get_settings().rules_dir, rules)
     lifecycle = yaml.safe_load((rules / "lifecycle.yaml").read_text(encoding="utf-8"))
     draft = next(v for v in lifecycle["medical_hardship"] if v["status"] == "draft")
-    draft.update(shadow=True, set={"medical_hardship.oop_share": 5.0})  # alerts almost nobody
+    # alerts almost nobody: spending five times the income, and no diagnosis trigger
+    draft.update(shadow=True, set={"medical_hardship.oop_share": 5.0, "medical_hardship.disabling_dx_days": 0})
     (rules / "lifecycle.yaml").write_text(yaml.safe_dump(lifecycle, allow_unicode=True), encoding="utf-8")
     settings = get_settings(city).model_copy(update={"rules_dir": rules})
 

@@ -123,18 +123,24 @@ def test_version_changes_with_expression_or_parameter_only(rules_dir):
     assert load_ruleset("medical_hardship", rules_dir=rules_dir).version != base
 
 
+def _spending(**columns) -> pl.DataFrame:
+    """medical_hardship inputs of people with no disabling diagnosis and no certificate."""
+    return pl.DataFrame(columns).with_columns(first_disabling_dx=pl.lit(None, pl.Date),
+                                              disability_grade=pl.lit(None, pl.Int32), care_subsidy=pl.lit(False))
+
+
 def test_override_changes_results_and_version():
     rs = load_ruleset("medical_hardship", rules_dir=REPO_RULES)
     what_if = load_ruleset("medical_hardship", rules_dir=REPO_RULES, overrides={"medical_hardship.oop_share": 0.4})
     assert what_if.version != rs.version
-    df = pl.DataFrame({"oop_12m": [22000.0], "income_prev_year": [50000.0]})
+    df = _spending(oop_12m=[22000.0], income_prev_year=[50000.0])
     assert rs.evaluate_frame(df, as_of=D(2025, 1, 1))["cond_alert"].to_list() == [False]
     assert what_if.evaluate_frame(df, as_of=D(2025, 1, 1))["cond_alert"].to_list() == [True]
 
 
 def test_source_columns_named_like_results_are_replaced():
     rs = load_ruleset("medical_hardship", rules_dir=REPO_RULES)
-    df = pl.DataFrame({"oop_12m": [30000.0], "income_prev_year": [50000.0], "cond_alert": [False]})
+    df = _spending(oop_12m=[30000.0], income_prev_year=[50000.0], cond_alert=[False])
     out = rs.evaluate_frame(df, as_of=D(2025, 1, 1))
     assert out["cond_alert"].to_list() == [True]
     assert out.columns.count("cond_alert") == 1
@@ -157,7 +163,7 @@ def test_cli_rules_test_fails_with_a_diff(rules_dir):
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_cli_rules_eval_writes_inputs_and_results(tmp_path, suffix):
     src = tmp_path / "in.csv"
-    pl.DataFrame({"oop_12m": [30000.0, 100.0], "income_prev_year": [50000.0, 50000.0], "id": [1, 2]}).write_csv(src)
+    _spending(oop_12m=[30000.0, 100.0], income_prev_year=[50000.0, 50000.0], id=[1, 2]).write_csv(src)
     out = tmp_path / f"out{suffix}"
     result = CliRunner().invoke(
         app, ["eval", "medical_hardship", "--input", str(src), "--as-of", "2025-01-01", "--output", str(out),

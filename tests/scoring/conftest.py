@@ -14,9 +14,10 @@ CUT = START - dt.timedelta(weeks=12)
 
 @pytest.fixture(scope="session")
 def scoring_city(tmp_path_factory):
-    """Settings of a 6,000-person city: lake landed, history replayed, a first champion trained."""
+    """Settings of a 6,000-person city: lake landed, history replayed, a model trained and made champion."""
     from wugan.lake import ingest
-    from wugan.scoring.train import promote, train
+    from wugan.scoring.score import set_champion
+    from wugan.scoring.train import train
     from wugan.settings import get_settings
     from wugan.synth.visits import simulate_history
 
@@ -25,5 +26,5 @@ def scoring_city(tmp_path_factory):
     ingest(settings, until=START + dt.timedelta(days=1))
     simulate_history(settings, start=START, weeks=HISTORY_WEEKS, seed=3)
     result = train(settings, as_of=START, cut=CUT)
-    promote(settings, version=result.version)
+    set_champion(settings, result.version)
     return settings, result

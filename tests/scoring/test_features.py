@@ -59,9 +59,9 @@ def _features(rows: list[tuple]) -> pl.DataFrame:
 
 def test_features_count_what_came_before():
     f = _features(PAST).row(0, named=True)
-    assert f["claims_365d"] == 2 and f["claims_30d"] == 1 and f["oop_365d"] == 13_000
-    assert f["dx_cerebrovascular"] == 2 and f["disabling_dx"] == 1 and f["rehab_claims_365d"] == 1
-    assert f["inpatient_days_90d"] == 20 and f["low_income"] == 1 and f["benefits_n"] == 1
+    assert f["max_total_365d"] == 30_000 and f["max_oop_365d"] == 9_000 and f["max_stay_days_365d"] == 20
+    assert f["dx_cerebrovascular"] == 1 and f["disabling_dx"] == 1 and f["dx_amputation"] == 0
+    assert f["low_income"] == 1 and f["benefits_n"] == 1
     assert f["disability_registered"] == 0  # registered after D
     assert f["lives_alone"] == 1 and f["oop_share"] == pytest.approx(13_000 / 40_000)
     p2 = _features(PAST).row(1, named=True)
@@ -86,6 +86,18 @@ def test_altering_later_rows_changes_nothing():
     assert _features([*PAST, later]).equals(_features([*PAST, altered]))
 
 
+def test_nothing_grows_with_the_time_since_the_onset():
+    """A first-run backlog (months of rehabilitation since the stroke) looks like the day of the stroke."""
+    onset = D - dt.timedelta(days=200)
+    fresh = [("P1", D - dt.timedelta(days=2), "I63.9", 45_000.0, 12_000.0, 25, False, D - dt.timedelta(days=2))]
+    months = [("P1", onset, "I63.9", 45_000.0, 12_000.0, 25, False, onset)] + [
+        ("P1", onset + dt.timedelta(days=25 * k), "I63.9", 14_000.0, 5_000.0, 20, True,
+         onset + dt.timedelta(days=25 * k)) for k in range(1, 8)]
+    first, later = _features(fresh).row(0, named=True), _features(months).row(0, named=True)
+    assert {f: first[f] for f in FEATURES} == {f: later[f] for f in FEATURES}
+    assert later["oop_share"] > first["oop_share"], "the scale's spending share does grow: it is no feature"
+
+
 def test_all_features_present_and_numeric():
     f = _features(PAST)
     assert f.select(FEATURES).null_count().sum_horizontal().item() == 0
@@ -96,7 +108,10 @@ def test_all_features_present_and_numeric():
     ("I69.3", "cerebrovascular"),  # I60–I69
     ("I70.0", None),  # atherosclerosis is not in the block
     ("F31.9", "severe_mental"),
-    ("F32.9", None),  # depression is outside F20–F31
+    ("F32.9", None),  # depression is not a severe mental disorder of the list
+    ("G45.9", None),  # a transient ischaemic attack is no stroke
+    ("S14.1", "spinal_cord_injury"),  # cervical cord injury
+    ("S14.2", None),  # a nerve root is not the cord
     ("S78.0", "amputation"),
     ("G20", "parkinson"),
 ])

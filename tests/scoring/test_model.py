@@ -14,16 +14,17 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from tests.factories import START
-from wugan.scoring.train import (
+from wugan.scoring.evaluate import beats, promote
+from wugan.scoring.examples import label_expr, labelled_examples
+from wugan.scoring.features import FEATURES
+from wugan.scoring.score import (
     REVIEWED_TYPES,
     UntrustedModelError,
-    _pipeline,
     champion,
-    label_expr,
-    labelled_examples,
     load_model,
-    promote,
+    priority_ruleset,
 )
+from wugan.scoring.train import boosting
 
 
 @pytest.mark.parametrize(("outcome", "label"), [
@@ -47,18 +48,34 @@ def test_examples_label_only_visits_known_in_time(scoring_city):
     assert examples.filter(~pl.col("visited"))["label"].null_count() == examples.filter(~pl.col("visited")).height
 
 
-def test_training_writes_model_card_metrics(scoring_city):
+def test_training_writes_the_model_its_baseline_the_card_and_the_replay(scoring_city):
     settings, result = scoring_city
-    assert {p.name for p in result.path.iterdir()} == {"model.skops", "metrics.json", "card.md"}
+    assert {p.name for p in result.path.iterdir()} == {"model.skops", "baseline.skops", "metrics.json", "card.md"}
     metrics = json.loads((result.path / "metrics.json").read_text())
-    for key in ("visited", "truth"):
-        model, rule = metrics["validation"][key]["model"], metrics["validation"][key]["rule"]
-        assert 0.5 < model["roc_auc"] <= 1 and 0 <= model["ece"] <= 1
-        assert model["visits"] == rule["visits"]  # the same capacity for both rankings
-        assert set(metrics["validation"][key]["fairness"]) == {"county", "sex", "age_band"}
+    rows = metrics["validation"]["rows"]
+    assert list(rows) == ["rule", "logistic", "champion", "ceiling"]
+    assert len({r["visits_month_1"] for r in rows.values()}) == 1, "the same visits for every order"
+    for policy in ("rule", "logistic", "champion"):
+        assert rows[policy]["eligible_visited_month_1"] <= rows["ceiling"]["eligible_visited_month_1"]
+        assert rows[policy]["eligible_visited_week_1"] <= rows["ceiling"]["eligible_visited_week_1"]
+    assert 0.5 < rows["champion"]["roc_auc"] <= 1 and 0 <= rows["champion"]["ece"] <= 1
+    assert set(rows["champion"]["recall_by"]) == {"county", "sex", "age_band"}
     card = (result.path / "card.md").read_text()
-    assert "selection bias" in card.lower() and "Data window" in card
-    assert metrics["validation"]["truth"]["model"]["roc_auc"] > metrics["validation"]["truth"]["rule"]["roc_auc"]
+    assert "selection bias" in card.lower() and "Data window" in card and "| ceiling |" in card
+    assert f"| champion | {rows['champion']['eligible_visited_week_1']} |" in card
+
+
+@pytest.mark.parametrize(("challenger", "other", "wins"), [
+    ((10, 4), (9, 8), True),  # more eligible people visited in month 1
+    ((10, 4), (10, 3), True),  # the same in month 1, more in week 1
+    ((10, 4), (10, 4), False),  # a tie is not a win
+    ((9, 9), (10, 1), False),  # week 1 does not make up for month 1
+])
+def test_beating_is_more_eligible_people_visited_in_month_1(challenger, other, wins):
+    def row(m, w):
+        return {"eligible_visited_month_1": m, "eligible_visited_week_1": w}
+
+    assert beats({"c": row(*challenger), "o": row(*other)}, "c", "o") is wins
 
 
 def test_a_worse_challenger_is_not_promoted(scoring_city, tmp_path):
@@ -67,8 +84,7 @@ def test_a_worse_challenger_is_not_promoted(scoring_city, tmp_path):
     worse = result.path.with_name("99990101-worse")
     shutil.copytree(result.path, worse, dirs_exist_ok=True)
     rng = np.random.default_rng(0)
-    noise = _pipeline(0).fit(rng.random((300, len(json.loads((result.path / "metrics.json").read_text())["features"]))),
-                             rng.integers(0, 2, 300))
+    noise = boosting(0).fit(rng.random((300, len(FEATURES))), rng.integers(0, 2, 300))
     sio.dump(noise, worse / "model.skops")
     promoted, why = promote(settings, version=worse.name)
     assert not promoted and "not promoted" in why
@@ -79,7 +95,7 @@ def test_model_loads_with_reviewed_types_only(scoring_city):
     _, result = scoring_city
     path = result.path / "model.skops"
     assert set(sio.get_untrusted_types(file=path)) <= set(REVIEWED_TYPES)
-    assert load_model(path).predict_proba(np.zeros((1, 31))).shape == (1, 2)
+    assert load_model(path).predict_proba(np.zeros((1, len(FEATURES)))).shape == (1, 2)
     with pytest.raises(UntrustedModelError):
         load_model(path, trusted=[])
 
@@ -95,7 +111,7 @@ def test_an_unexpected_type_is_refused(tmp_path):
         load_model(path)
 
 
-def test_routing_uses_the_score(scoring_city):
+def test_routing_puts_the_score_on_the_one_priority_scale(scoring_city):
     from wugan.pipeline import stage_assess, stage_detect
 
     settings, result = scoring_city
@@ -104,12 +120,15 @@ def test_routing_uses_the_score(scoring_city):
     assert decided.height > 0
     assert decided["model_version"].unique().to_list() == [f"hardship/{result.version}"]
     assert decided["score"].is_between(0, 1).all()
-    lift = (decided["priority"] - decided["score"]).round(9)
-    assert set(lift.unique().to_list()) == {0.0, 2.0}  # forced visits sit above every score
-    assert decided.filter(lift == 2)["priority"].min() > decided.filter(lift == 0)["priority"].max()
+    forced = decided["probability"] == 1.0
+    # a hardship visit is worth 1 confirmed case and has no deadline: priority = probability of need
+    assert np.allclose(decided["priority"], decided["probability"])
+    assert np.allclose(decided.filter(~forced)["priority"], decided.filter(~forced)["score"])
+    very_high = decided["oop_12m"] / decided["income_prev_year"] >= 2
+    assert (very_high <= forced).all(), "spending twice the income forces the visit whatever the score"
 
 
-def test_without_a_champion_the_rule_orders(scoring_city, tmp_path):
+def test_without_a_champion_the_rule_prior_orders_on_the_same_scale(scoring_city, tmp_path):
     from wugan.assess import assess
     from wugan.pipeline import stage_detect
 
@@ -118,4 +137,10 @@ def test_without_a_champion_the_rule_orders(scoring_city, tmp_path):
     bare = settings.model_copy(update={"models_dir": tmp_path})
     decided = assess(events, rules_dir=settings.rules_dir, settings=bare)
     assert decided["score"].null_count() == decided.height
-    assert np.allclose(decided["priority"], decided["oop_12m"] / decided["income_prev_year"])
+    p = priority_ruleset(settings.rules_dir).parameters_at(START)
+    share = (decided["oop_12m"] / decided["income_prev_year"]).clip(0, 3).to_numpy()
+    base = np.where(decided["first_disabling_dx"].is_not_null(), p["prior_dx"], p["prior_spending"])
+    prior = np.minimum(0.95, base + p["spending_slope"] * share)
+    forced = decided["probability"].to_numpy() == 1.0
+    assert np.allclose(decided["priority"].to_numpy()[~forced], prior[~forced])
+    assert forced.any() and (~forced).any()

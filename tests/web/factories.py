@@ -127,11 +127,14 @@ def seed(tmp: Path) -> World:
     hardship = dict(conditions=[("alert", "近12个月自付医疗费用超过上年人均可支配收入的规定比例", True)],
                     outcomes={"home_visit": {"route": "assistant_task", "amount": None}})
     with session_scope(url) as s:
-        # hardship visits: two in 东关村 (one assigned this week, one backlog), one in 西河村
-        for key, (who, status, priority, oop) in {
-            "t_east": ("sick_east", "assigned", 0.91, 15800.0),
-            "t_east2": ("sick_east2", "backlog", 0.62, 9400.5),
-            "t_west": ("sick_west", "assigned", 0.88, 21000.0),
+        # hardship visits: in 东关村 two given to A001 this week, one she let run late from last week, one
+        # waiting in the village's queue (nobody's yet); one in 西河村 given to A002
+        for key, (who, week, priority, oop) in {
+            "t_east": ("sick_east", WEEK, 0.91, 15800.0),
+            "t_east2": ("sick_east2", WEEK, 0.62, 9400.5),
+            "t_late": ("old_east", WEEK - dt.timedelta(weeks=1), 0.55, 8800.0),
+            "t_queue": ("baby_mother", None, 0.3, 7300.0),
+            "t_west": ("sick_west", WEEK, 0.88, 21000.0),
         }.items():
             pid, _, _, village = people[who]
             e = _event(s, f"hardship|{pid}", "medical_hardship", pid, village)
@@ -139,11 +142,12 @@ def seed(tmp: Path) -> World:
                           values={"oop_12m": str(oop), "income_prev_year": "24000.0", "threshold": "7200.0"},
                           **hardship)
             task = Task(id=make_id("task", e.id), event_id=e.id, decision_id=d.id, kind="home_visit", person_id=pid,
-                        village_code=village, assistant_id="A001" if village == EAST else "A002",
+                        village_code=village,
+                        assistant_id=None if week is None else "A001" if village == EAST else "A002",
                         reason="近12个月自付医疗费用超过上年人均可支配收入的规定比例", priority=priority,
-                        created_on=TODAY - dt.timedelta(days=4),
-                        week=WEEK if status == "assigned" else None, due_date=TODAY + dt.timedelta(days=10),
-                        status=status)
+                        created_on=TODAY - dt.timedelta(days=11), week=week, assigned_on=week,
+                        due_date=None if week is None else week + dt.timedelta(days=6),
+                        status="backlog" if week is None else "assigned")
             s.add(task)
             s.flush()
             world.tasks[key] = task.id
@@ -165,14 +169,16 @@ def seed(tmp: Path) -> World:
                    decision_id=d.id))
         task = Task(id=make_id("task", e.id), event_id=e.id, decision_id=d.id, kind="account_refund", person_id=pid,
                     village_code=EAST, assistant_id="A001", reason="参加了企业职工基本养老保险", priority=0.5,
-                    created_on=TODAY - dt.timedelta(days=4), week=WEEK, due_date=TODAY + dt.timedelta(days=10),
-                    status="assigned")
+                    created_on=TODAY - dt.timedelta(days=4), week=WEEK, assigned_on=WEEK,
+                    due_date=TODAY + dt.timedelta(days=10), status="assigned")
         s.add(task)
         s.flush()
         world.tasks["t_death"] = task.id
         # an overdue visit in 西河村
         s.flush()
         s.get(Task, world.tasks["t_west"]).due_date = TODAY - dt.timedelta(days=2)
+        for key in ("t_east", "t_east2"):
+            s.get(Task, world.tasks[key]).due_date = TODAY + dt.timedelta(days=10)
 
         # old-age allowance: instant approval, sampled for review (civil affairs)
         pid = people["old_east"][0]

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.filterwarnings("error")
 def test_users_add_creates_a_scoped_account_that_can_log_in(world, app):
     result = CliRunner().invoke(web_cli, [
         "users", "add", "xly9", "--role", "assistant", "--villages", f"{EAST},370102001002",
-        "--assistant-id", "A009", "--password", "a-long-password", "--home", str(world.settings.home),
+        "--assistant-id", "A001", "--password", "a-long-password", "--home", str(world.settings.home),
     ])
     assert result.exit_code == 0, result.output
     with session_scope(world.settings.case_store_url) as s:
@@ -27,7 +27,8 @@ def test_users_add_creates_a_scoped_account_that_can_log_in(world, app):
         assert user.villages == [EAST, "370102001002"] and user.password_hash.startswith("$argon2")
     with TestClient(app) as client:
         login(client, "xly9", "a-long-password")
-        # 东村's three home visits and the death task to its family; nothing of 西河村
+        # the inbox follows the assistant id: A001's week (three home visits, the heirs' visit) and what she let
+        # run late
         assert len(client.get("/api/tasks").json()["open"]) == 4
 
 

@@ -70,6 +70,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/tasks"): only("assistant"),
     ("GET", "/tasks/{task_id}"): only("assistant", "task"),
     ("POST", "/tasks/{task_id}/visit"): only("assistant", "task"),
+    ("POST", "/tasks/{task_id}/correct"): only("assistant", "task"),
     ("GET", "/review"): only("reviewer"),
     ("POST", "/review/{decision_id}"): only("reviewer", "review"),
     ("GET", "/decisions/{decision_id}"): only("reviewer", "review"),
@@ -101,6 +102,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/tasks"): only("assistant"),
     ("GET", "/api/tasks/{task_id}"): only("assistant", "task"),
     ("POST", "/api/tasks/{task_id}/visit"): only("assistant", "task"),
+    ("POST", "/api/tasks/{task_id}/correct"): only("assistant", "task"),
     ("GET", "/api/reviews"): only("reviewer"),
     ("POST", "/api/reviews/{decision_id}"): only("reviewer", "review"),
     ("GET", "/api/cases"): only("reviewer"),
@@ -123,6 +125,7 @@ FORMS = {
     "/alerts/{alert_id}/resolve": {},
     "/search/reveal": lambda r: {"q": r["reveal"]["q"], "key": r["reveal"]["key"]},
     "/tasks/{task_id}/visit": {"outcome": "unreachable", "notes": ""},
+    "/tasks/{task_id}/correct": {"outcome": "declined", "reason": "点错了"},
     "/review/{decision_id}": {"verdict": "confirmed"},
     "/items/{item_id}/{action}": {},
     "/held/{decision_id}": {"action": "reject", "reason": "核对不符"},
@@ -131,6 +134,7 @@ FORMS = {
 }
 JSON = {
     "/api/tasks/{task_id}/visit": {"outcome": "unreachable"},
+    "/api/tasks/{task_id}/correct": {"outcome": "declined", "reason": "点错了"},
     "/api/reviews/{decision_id}": {"verdict": "confirmed"},
     "/api/items/{item_id}": {"action": "start"},
 }

@@ -32,7 +32,7 @@ def test_a_confirmed_visit_opens_the_bundle_case_for_the_back_office(client_for,
     assert assistant.get("/api/tasks").json()["done"][0]["outcome"] == "confirmed"
 
 
-@pytest.mark.parametrize("outcome", ["not_eligible", "unreachable", "declined"])
+@pytest.mark.parametrize("outcome", ["not_eligible", "declined"])
 def test_other_outcomes_are_stored_without_a_case(client_for, world, outcome):
     assistant = client_for("xly1")
     response = assistant.post(f"/api/tasks/{world.tasks['t_east2']}/visit", json={"outcome": outcome, "notes": "x"},
@@ -40,6 +40,38 @@ def test_other_outcomes_are_stored_without_a_case(client_for, world, outcome):
     assert response.status_code == 200
     assert response.json()["case_id"] is None
     assert response.json()["task"]["outcome"] == outcome
+
+
+def test_could_not_reach_books_another_try_next_week(client_for, world):
+    assistant = client_for("xly1")
+    response = assistant.post(f"/api/tasks/{world.tasks['t_east2']}/visit",
+                              json={"outcome": "unreachable", "notes": "家中无人"},
+                              headers={"X-CSRF-Token": assistant.csrf})
+    task = response.json()["task"]
+    assert (task["status"], task["outcome"], task["attempts"]) == ("assigned", None, 1)
+    assert task["week"] == "2025-03-17"  # next week's visits (today is Wednesday 12 March)
+    assert world.tasks["t_east2"] not in {t["id"] for t in assistant.get("/api/tasks").json()["open"]}
+
+
+def test_an_outcome_is_corrected_within_the_window_by_her_and_only_by_her(client_for, world):
+    assistant, other = client_for("xly1"), client_for("xly2")
+    task_id = world.tasks["t_east2"]
+    assistant.post(f"/api/tasks/{task_id}/visit", json={"outcome": "not_eligible"},
+                   headers={"X-CSRF-Token": assistant.csrf})
+    attack = other.post(f"/api/tasks/{task_id}/correct", json={"outcome": "confirmed", "reason": "改"},
+                        headers={"X-CSRF-Token": other.csrf})
+    assert attack.status_code == 404, "another assistant cannot correct her outcome"
+    no_reason = assistant.post(f"/api/tasks/{task_id}/correct", json={"outcome": "confirmed", "reason": " "},
+                               headers={"X-CSRF-Token": assistant.csrf})
+    assert no_reason.status_code == 409
+    page = assistant.post(f"/tasks/{task_id}/correct", data={"outcome": "confirmed", "reason": "点错了",
+                                                             "csrf_token": assistant.csrf})
+    assert "已更正为：核实属实" in page.text
+    with session_scope(world.settings.case_store_url) as s:
+        task = s.get(Task, task_id)
+        assert task.outcome == "confirmed" and task.case_id is not None
+        audit = s.scalars(select(AuditLog).where(AuditLog.action == "outcome_corrected")).one()
+        assert (audit.actor, audit.before["outcome"], audit.after["reason"]) == ("user:xly1", "not_eligible", "点错了")
 
 
 def test_a_visit_is_recorded_once(client_for, world):

@@ -10,13 +10,16 @@ from wugan.cases.models import Decision, Item, Task
 pytestmark = pytest.mark.filterwarnings("error")
 
 
-def test_the_assistant_lists_only_her_villages_tasks_in_order(client_for, world):
+def test_the_assistant_sees_her_week_and_what_she_let_run_late_nothing_else(client_for, world):
     tasks = client_for("xly1").get("/api/tasks").json()["open"]
-    # assigned this week first (by priority), then the backlog; 西河村's task is not hers
-    assert [t["id"] for t in tasks] == [world.tasks["t_east"], world.tasks["t_death"], world.tasks["t_east2"]]
-    assert tasks[0]["person"]["name"] == world.names["sick_east"]
-    assert tasks[0]["explanation"]["conditions"][0]["holds"] is True
-    assert tasks[0]["explanation"]["ruleset_version"] == "a1b2c3d4"
+    # late first, then this week's by priority; her village's queue is not her list, 西河村's task not hers
+    assert [t["id"] for t in tasks] == [world.tasks["t_late"], world.tasks["t_east"], world.tasks["t_east2"],
+                                        world.tasks["t_death"]]
+    assert tasks[0]["overdue"] and not tasks[1]["overdue"]
+    assert client_for("xly1").get(f"/api/tasks/{world.tasks['t_queue']}").status_code == 404
+    assert tasks[1]["person"]["name"] == world.names["sick_east"]
+    assert tasks[1]["explanation"]["conditions"][0]["holds"] is True
+    assert tasks[1]["explanation"]["ruleset_version"] == "a1b2c3d4"
 
 
 def test_an_assistant_cannot_read_or_act_on_another_villages_task(client_for, world):
@@ -73,6 +76,6 @@ def test_a_reviewer_cannot_review_another_departments_approval(client_for, world
 def test_overdue_lists_items_of_my_departments_and_late_visits(client_for, world):
     overdue = client_for("shenhe").get("/api/overdue").json()
     assert overdue["items"]["rows"] == [] and overdue["items"]["total"] == 0  # the late items are police's and medical insurance's
-    assert [t["id"] for t in overdue["tasks"]["rows"]] == [world.tasks["t_west"]]
+    assert [t["id"] for t in overdue["tasks"]["rows"]] == [world.tasks["t_late"], world.tasks["t_west"]]
     admin = client_for("admin").get("/api/overdue").json()
     assert {i["id"] for i in admin["items"]["rows"]} == {world.items["cancel_hukou"], world.items["end_medical"]}

@@ -66,7 +66,7 @@ def _event_frame(decided: pl.DataFrame) -> pl.DataFrame:
 
 
 DECISION_ONLY = {"decision_id", "route", "ruleset", "ruleset_version", "explanation", "reason", "priority",
-                 "model_version", "score", "review", "due", "existing"}
+                 "probability", "deadline", "model_version", "score", "review", "due", "existing"}
 
 
 def _decision_frame(decided: pl.DataFrame, day: dt.date) -> pl.DataFrame:
@@ -92,7 +92,8 @@ def _task_frames(decided: pl.DataFrame, bundle: Bundle, day: dt.date) -> pl.Data
                 lambda k: make_id("task", k), return_dtype=pl.String),
             event_id="id", decision_id="decision_id", kind=pl.lit(kind), person_id="person_id",
             village_code="village_code", assistant_id=pl.lit(None, pl.String), reason="reason",
-            priority="priority", created_on=pl.lit(day), week=pl.lit(None, pl.Date),
+            priority="priority", probability="probability", deadline="deadline",
+            created_on=pl.lit(day), week=pl.lit(None, pl.Date),
             due_date=pl.lit(day + dt.timedelta(days=TASK_DUE_DAYS)), status=pl.lit("backlog"),
         ))
     return pl.concat(frames) if frames else pl.DataFrame()

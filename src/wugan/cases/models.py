@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -44,6 +46,7 @@ __all__ = [
     "Submission",
     "ITEM_STATES",
     "ROUTES",
+    "TASK_QUEUES",
 ]
 
 ROUTES = ("instant_approve", "bundle_case", "assistant_task", "no_action")
@@ -51,6 +54,7 @@ ROUTES = ("instant_approve", "bundle_case", "assistant_task", "no_action")
 FOLLOW_UPS = ("correction", "reversal")
 ITEM_STATES = ("pending", "ready", "in_progress", "done", "rejected", "held")  # held: an instant approval awaiting release (guardrails)
 TASK_STATES = ("backlog", "assigned", "done", "cancelled")  # cancelled: no longer needed (a death, corrected data)
+TASK_QUEUES = ("village", "township", "county_office")  # whose work a task is: its village's, a neighbour's, the county office's
 VISIT_OUTCOMES = ("confirmed", "not_eligible", "unreachable", "declined")
 
 
@@ -175,6 +179,21 @@ class Task(Base):
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"))
     escalated_on: Mapped[dt.date | None] = mapped_column(Date)
     checklist: Mapped[list[Any] | None] = mapped_column(JSON, doc="the checklist points ticked on the visit")
+    probability: Mapped[float | None] = mapped_column(
+        Float, doc="probability of need the priority used (the model's, a rule's prior, or 1 for a forced visit)"
+    )
+    deadline: Mapped[dt.date | None] = mapped_column(Date, doc="legal or service deadline of the visit, if any")
+    queue: Mapped[str] = mapped_column(String(16), default="village", server_default="village")
+    assigned_on: Mapped[dt.date | None] = mapped_column(Date, doc="day it was last given to someone")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                          doc="visits that could not reach the person")
+    next_try: Mapped[dt.date | None] = mapped_column(Date, doc="booked retry: not before this day")
+    propensity: Mapped[float | None] = mapped_column(
+        Float, doc="probability the assignment policy gave it a slot when it was assigned (exploration)"
+    )
+    explored: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                           doc="assigned by the randomised exploration share, not its rank")
+    __table_args__ = (Index("ix_tasks_status_village", "status", "village_code"),)
 
 
 class Notice(Base):

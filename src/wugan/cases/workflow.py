@@ -22,6 +22,7 @@ __all__ = [
     "reject_item",
     "ready_dependents",
     "record_visit",
+    "correct_outcome",
     "review_decision",
     "WorkflowError",
 ]
@@ -93,26 +94,126 @@ def ready_dependents(session: Session, *, case_id: str, actor: str, at: dt.datet
               before={"status": "open"}, after={"status": "closed"}, at=at)
 
 
+TASK_FIELDS = ("status", "outcome", "outcome_notes", "outcome_on", "assistant_id", "week", "queue", "attempts",
+               "next_try", "checklist")
+
+
 def record_visit(session: Session, *, task_id: str, outcome: str, notes: str, actor: str,
                  at: dt.datetime, checklist: list[str] | None = None) -> Case | None:
     """Store the visit outcome (also the model's label) and the checklist points ticked; a confirmed visit
-    opens the bundle case."""
+    opens the bundle case.
+
+    ``unreachable`` (联系不上) does not end the task: it books a retry on
+    another day at another time, the next week, with the same assistant, up to
+    ``retry.unreachable_limit`` attempts; then the county office's phone
+    follow-up takes it over (``rules/queues/visits.yaml``).
+    """
     from wugan.cases.act import open_case_after_visit
+    from wugan.scoring.queue import load_queue_rules, week_of
 
     if outcome not in VISIT_OUTCOMES:
         raise WorkflowError(f"unknown visit outcome {outcome!r}; one of {', '.join(VISIT_OUTCOMES)}")
     task = session.get_one(Task, task_id)
     if task.status == "done":
         raise WorkflowError(f"task {task.id} already has an outcome ({task.outcome})")
-    before = _state(task, ("status", "outcome", "outcome_notes", "outcome_on"))
-    task.status, task.outcome, task.outcome_notes, task.outcome_on = "done", outcome, notes, at.date()
+    if task.status != "assigned":
+        raise WorkflowError(f"task {task.id} is not assigned to anyone yet")
+    before = _state(task, TASK_FIELDS)
+    day = at.date()
+    if outcome == "unreachable":
+        rules = load_queue_rules()
+        task.attempts = (task.attempts or 0) + 1
+        task.outcome_notes = notes
+        task.checklist = list(checklist or [])
+        if task.queue == "county_office":
+            # the county office could not reach them either: the attempt is the outcome
+            task.status, task.outcome, task.outcome_on = "done", outcome, day
+            action = "visit_recorded"
+        elif task.attempts < rules.unreachable_limit:
+            task.week = week_of(day) + dt.timedelta(weeks=1)
+            task.due_date = task.week + dt.timedelta(days=6)
+            task.next_try = max(day + dt.timedelta(days=rules.next_try_days), task.week)
+            action = "visit_retry_booked"
+        else:
+            task.status, task.assistant_id, task.week, task.due_date = "backlog", None, None, None
+            task.queue, task.next_try = "county_office", day + dt.timedelta(days=1)
+            action = "visit_to_county_office"
+        audit(session, actor=actor, action=action, entity="task", entity_id=task.id, before=before,
+              after=_state(task, TASK_FIELDS), at=at)
+        return None
+    task.status, task.outcome, task.outcome_notes, task.outcome_on = "done", outcome, notes, day
     task.checklist = list(checklist or [])
-    case = open_case_after_visit(session, task=task, on=at.date()) if outcome == "confirmed" else None
+    task.next_try = None
+    case = open_case_after_visit(session, task=task, on=day) if outcome == "confirmed" else None
     if case is not None:
         task.case_id = case.id
     audit(session, actor=actor, action="visit_recorded", entity="task", entity_id=task.id, before=before,
-          after=_state(task, ("status", "outcome", "outcome_notes", "outcome_on", "case_id", "checklist")), at=at)
+          after=_state(task, (*TASK_FIELDS, "case_id")), at=at)
     return case
+
+
+def correct_outcome(session: Session, *, task_id: str, outcome: str, reason: str, actor: str,
+                    at: dt.datetime) -> Task:
+    """Correct a recorded outcome within ``correction.window_days`` of recording it; audited.
+
+    A visit corrected to ``confirmed`` opens the case the confirmation opens; a
+    confirmation corrected away withdraws the case it opened (its open items
+    are rejected with the reason). ``unreachable`` is an attempt, not an
+    outcome: it cannot be what a correction records.
+    """
+    from wugan.cases.act import open_case_after_visit
+    from wugan.scoring.queue import load_queue_rules
+
+    if outcome not in VISIT_OUTCOMES or outcome == "unreachable":
+        raise WorkflowError(f"an outcome is corrected to one of confirmed, not_eligible, declined, not {outcome!r}")
+    if not reason.strip():
+        raise WorkflowError("a correction needs a reason")
+    task = session.get_one(Task, task_id)
+    if task.status != "done" or task.outcome_on is None:
+        raise WorkflowError(f"task {task.id} has no outcome to correct")
+    window = load_queue_rules().correction_days
+    if (at.date() - task.outcome_on).days > window:
+        raise WorkflowError(f"the outcome of task {task.id} was recorded on {task.outcome_on}; "
+                            f"it can be corrected within {window} days only")
+    if outcome == task.outcome:
+        raise WorkflowError(f"task {task.id} already has the outcome {outcome}")
+    before = _state(task, ("outcome", "outcome_notes", "outcome_on", "case_id"))
+    if task.outcome == "confirmed" and task.case_id is not None:
+        for item in session.scalars(select(Item).where(Item.case_id == task.case_id,
+                                                       Item.status.in_(("pending", "ready", "in_progress")))):
+            reject_item(session, item_id=item.id, reason=f"{WITHDRAWN}：{reason}", actor=actor, at=at)
+        task.case_id = None
+    task.outcome = outcome
+    if outcome == "confirmed":
+        case = open_case_after_visit(session, task=task, on=at.date())
+        if case is not None:
+            _reopen_withdrawn(session, case=case, actor=actor, at=at)
+            task.case_id = case.id
+    audit(session, actor=actor, action="outcome_corrected", entity="task", entity_id=task.id, before=before,
+          after={**_state(task, ("outcome", "outcome_on", "case_id")), "reason": reason}, at=at)
+    return task
+
+
+WITHDRAWN = "走访结果更正"
+
+
+def _reopen_withdrawn(session: Session, *, case: Case, actor: str, at: dt.datetime) -> None:
+    """A case a correction withdrew opens again when another correction confirms the visit."""
+    withdrawn = [i for i in session.scalars(select(Item).where(Item.case_id == case.id, Item.status == "rejected"))
+                 if str((i.result or {}).get("reason", "")).startswith(WITHDRAWN)]
+    if not withdrawn:
+        return
+    for item in withdrawn:
+        before = _state(item, ITEM_FIELDS)
+        item.status, item.done_on, item.result = "pending", None, None
+        audit(session, actor=actor, action="item_reopened", entity="item", entity_id=item.id, before=before,
+              after=_state(item, ITEM_FIELDS), at=at)
+    if case.status == "closed":
+        case.status, case.closed_on = "open", None
+        audit(session, actor=actor, action="case_reopened", entity="case", entity_id=case.id,
+              before={"status": "closed"}, after={"status": "open"}, at=at)
+    session.flush()
+    ready_dependents(session, case_id=case.id, actor=actor, at=at)
 
 
 def review_decision(session: Session, *, decision_id: str, verdict: str, reason: str, actor: str,

@@ -249,6 +249,7 @@ def print_summary(counts: dict) -> None:
 
 def _mount() -> None:
     from wugan.cases.cli import app as retention_app
+    from wugan.cli.queue import app as queue_app
     from wugan.cli.rules import app as rules_app
     from wugan.scoring.cli import app as model_app
     from wugan.synth.cli import app as synth_app
@@ -257,6 +258,7 @@ def _mount() -> None:
     app.add_typer(synth_app)  # synth, simulate-visits (the synthetic city)
     app.add_typer(rules_app, name="rules", help="rule sets: test, evaluate, backtest, versions, release held approvals")
     app.add_typer(model_app, name="model", help="the hardship model: train, evaluate, promote")
+    app.add_typer(queue_app, name="queue", help="visit queues: demand per village and week, the catch-up plan")
     app.add_typer(web_app)  # serve, users
     app.add_typer(retention_app, name="retention", help="personal data retention: purge closed cases")
 

@@ -67,9 +67,10 @@ def _rows(session: Session, *, day: dt.date, decision_ids: list[str] | None, rul
             .where(Event.event_type.in_(visit_bundles), Case.opened_on > since, Case.opened_on <= day)
             .where(_unnoticed(literal("case_opened")))
         ).all()
-        rows = [r if r.event_type not in visit_bundles else r._replace(route="case_opened") for r in rows]
+    opened = set(visit_bundles) if decision_ids is None else set()
     return [{**(r.details or {}), "id": r.id, "event_type": r.event_type, "person_id": r.person_id,
-             "subject": r.subject, "event_date": r.event_date, "route": r.route,
+             "subject": r.subject, "event_date": r.event_date,
+             "route": "case_opened" if r.event_type in opened else r.route,
              "decision_id": getattr(r, "decision_id", None)} for r in rows]
 
 

@@ -10,16 +10,23 @@ rows dated or delivered on or after ``D`` change nothing.
 
 Features (one row per request row, in request order):
 
-- claims, out-of-pocket and total spending over 30/90/365 days, the largest
-  single out-of-pocket claim, inpatient days over 90/365 days, rehabilitation
-  claims over 90/365 days;
-- for each diagnosis group of ``hardship.yaml`` (disabling conditions) the
-  number of its claims over 365 days, ``disabling_dx`` (any) and the days since
-  the first such claim in the year;
-- ``oop_share``: 365-day out-of-pocket over the village's previous-year income;
+- the largest single claim of the last 365 days: its total, its out-of-pocket
+  share and its inpatient days (the acute episode, whatever came after);
+- for each diagnosis group of ``rules/diagnoses/disabling.yaml`` whether a
+  claim of the group was made in the 365 days, and ``disabling_dx`` (any);
 - age, household size, ``lives_alone``, ``low_income`` (dibao/tekun), the
   number and monthly amount of benefits in payment, disability registration
   and grade (0 when not registered).
+
+Robust to the first-run backlog: a first run alerts people whose diagnosis is
+months old, with rehabilitation claims and spending piled up since, while the
+daily alerts the model learns from mostly come on the day of the diagnosis.
+So no feature grows with the time since the onset: no counts of claims, of
+rehabilitation, of days in hospital, no sums of spending, no time since the
+diagnosis; a group is there or not, and the acute episode is its largest
+claim. ``oop_share`` (the 12-month out-of-pocket spending over the village's
+previous-year income) is returned for the priority scale's prior and
+forced-visit rule, not used by the model.
 
 ``sex`` and ``county`` are returned for fairness reports, never used by the model.
 """
@@ -27,55 +34,30 @@ Features (one row per request row, in request order):
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from pathlib import Path
 
 import duckdb
 import polars as pl
-import yaml
+
+from wugan.events.hardship import disabling_groups
 
 __all__ = [
     "FEATURES",
+    "BASELINE_FEATURES",
     "DX_GROUPS",
-    "WINDOWS",
     "build_features",
     "dx_group_expr",
-    "force_rules",
-    "hardship_config",
 ]
 
-CONFIG_PATH = Path(__file__).with_name("hardship.yaml")
-WINDOWS = (30, 90, 365)
 LOW_INCOME = ("dibao", "tekun")
-
-
-@cache
-def hardship_config() -> dict:
-    """Diagnosis groups and forced-visit rules (``hardship.yaml``)."""
-    return yaml.safe_load(CONFIG_PATH.read_text(encoding="utf-8"))
-
-
-DX_GROUPS: dict[str, list[str]] = {k: [str(c) for c in v["icd10"]] for k, v in
-                                   hardship_config()["diagnosis_groups"].items()}
-
-
-def force_rules() -> dict:
-    return hardship_config()["force_visit"]
-
+DX_GROUPS: dict[str, tuple[str, ...]] = disabling_groups()
+OOP_SHARE_CAP = 5.0
 
 FEATURES: list[str] = [
-    *[f"claims_{w}d" for w in WINDOWS],
-    *[f"oop_{w}d" for w in WINDOWS],
-    "total_365d",
+    "max_total_365d",
     "max_oop_365d",
-    "inpatient_days_90d",
-    "inpatient_days_365d",
-    "rehab_claims_90d",
-    "rehab_claims_365d",
+    "max_stay_days_365d",
     *[f"dx_{g}" for g in DX_GROUPS],
     "disabling_dx",
-    "days_since_disabling_dx",
-    "oop_share",
     "age",
     "household_size",
     "lives_alone",
@@ -85,6 +67,8 @@ FEATURES: list[str] = [
     "disability_registered",
     "disability_grade",
 ]
+# the simple baseline every model is judged against: a logistic regression on five of them
+BASELINE_FEATURES: list[str] = ["disabling_dx", "max_stay_days_365d", "age", "lives_alone", "low_income"]
 
 
 def dx_group_expr(column: str = "icd10") -> pl.Expr:
@@ -176,28 +160,15 @@ def build_features(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame, *,
     return _assemble(req, claims, persons, households, benefits, registry, income)
 
 
-def _window_aggs(w: int) -> list[pl.Expr]:
-    inside = pl.col("claim_date") >= pl.col("as_of") - pl.duration(days=w)
-    return [
-        inside.sum().alias(f"claims_{w}d"),
-        pl.col("oop").filter(inside).sum().alias(f"oop_{w}d"),
-    ]
-
-
 def _assemble(req, claims, persons, households, benefits, registry, income) -> pl.DataFrame:
     keys = ["person_id", "as_of"]
     claims = claims.with_columns(dx=dx_group_expr())
-    in90 = pl.col("claim_date") >= pl.col("as_of") - pl.duration(days=90)
     agg = claims.group_by(keys).agg(
-        *[e for w in WINDOWS for e in _window_aggs(w)],
-        pl.col("total").sum().alias("total_365d"),
+        pl.col("oop").sum().alias("oop_365d"),
+        pl.col("total").max().alias("max_total_365d"),
         pl.col("oop").max().alias("max_oop_365d"),
-        pl.col("inpatient_days").filter(in90).sum().alias("inpatient_days_90d"),
-        pl.col("inpatient_days").sum().alias("inpatient_days_365d"),
-        (pl.col("rehab") & in90).sum().alias("rehab_claims_90d"),
-        pl.col("rehab").sum().alias("rehab_claims_365d"),
-        *[(pl.col("dx") == g).sum().alias(f"dx_{g}") for g in DX_GROUPS],
-        pl.col("claim_date").filter(pl.col("dx").is_not_null()).min().alias("_first_dx"),
+        pl.col("inpatient_days").max().alias("max_stay_days_365d"),
+        *[(pl.col("dx") == g).any().cast(pl.Int8).alias(f"dx_{g}") for g in DX_GROUPS],
     )
     people = persons.join(households, on=["as_of", "household_id"], how="left").join(income, on=keys, how="left")
     out = (
@@ -207,14 +178,13 @@ def _assemble(req, claims, persons, households, benefits, registry, income) -> p
         .join(registry, on=keys, how="left")
         .sort("_row")
     )
-    count_cols = [c for c in agg.columns if c not in (*keys, "_first_dx")]
+    count_cols = [c for c in agg.columns if c not in keys]
     return out.with_columns(
         [pl.col(c).fill_null(0).cast(pl.Float64) for c in count_cols],
     ).with_columns(
         disabling_dx=pl.sum_horizontal([pl.col(f"dx_{g}") for g in DX_GROUPS]).gt(0).cast(pl.Float64),
-        days_since_disabling_dx=(pl.col("as_of") - pl.col("_first_dx")).dt.total_days().cast(pl.Float64)
-        .fill_null(999.0),
-        oop_share=(pl.col("oop_365d") / pl.col("income_prev_year")).fill_null(0.0).fill_nan(0.0),
+        oop_share=(pl.col("oop_365d") / pl.col("income_prev_year")).fill_null(0.0).fill_nan(0.0)
+        .clip(0.0, OOP_SHARE_CAP),
         age=((pl.col("as_of") - pl.col("birth_date")).dt.total_days() / 365.25).cast(pl.Float64),
         household_size=pl.col("household_size").fill_null(1).cast(pl.Float64),
         lives_alone=(pl.col("household_size").fill_null(1) == 1).cast(pl.Float64),
@@ -224,4 +194,4 @@ def _assemble(req, claims, persons, households, benefits, registry, income) -> p
         disability_registered=pl.col("disability_grade").is_not_null().cast(pl.Float64),
         disability_grade=pl.col("disability_grade").fill_null(0).cast(pl.Float64),
         county=pl.col("village").str.slice(0, 6),
-    ).select("person_id", "as_of", *FEATURES, "sex", "county", "village", "income_prev_year")
+    ).select("person_id", "as_of", *FEATURES, "oop_share", "sex", "county", "village", "income_prev_year")

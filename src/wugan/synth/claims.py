@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .feeds import Births
-from .hardship import FAMILIES, NAMES, Conditions
+from .hardship import FAMILIES, MILD, NAMES, UNLISTED, UNLISTED_FIRST, Conditions
 from .persons import People
 
 __all__ = ["Claims", "make_claims"]
@@ -104,12 +104,20 @@ def make_claims(rng: np.random.Generator, people: People, cond: Conditions, birt
     add(mothers, bday, np.where(cs, "O82.0", "O80"), np.where(cs, _cost(rng, 9_000, 0.3, len(mothers)),
         _cost(rng, 5_000, 0.3, len(mothers))), rng.integers(3, 7, len(mothers)), np.zeros(len(mothers), bool))
 
-    # disabling conditions: a costly acute stay, then long inpatient rehabilitation
+    # listed diagnoses without lasting disability: a short stay, a check-up or two, no rehabilitation
+    p_mild = (MILD[0] + MILD[1] * np.maximum(people.age - 45, 0)) * span / 365.25
+    w = np.flatnonzero((rng.random(n) < p_mild) & (people.age >= 18))
+    episode(w, first + rng.integers(0, span, len(w)), 15_000, 0.4, (4, 12), (0, 2), 1_200, False, MILD[2])
+
+    # disabling conditions: a costly acute stay (first coded off the list now and then), then long
+    # inpatient rehabilitation under the listed diagnosis
     for f, name in enumerate(NAMES):
         sev, med, dd, rr, _codes = FAMILIES[name]
         sel = cond.family == f
         w, d0, codes = cond.person[sel], cond.onset[sel], cond.code[sel]
-        add(w, d0, codes, _cost(rng, med, 0.35, len(w)), rng.integers(dd[0], dd[1] + 1, len(w)),
+        off = np.array(UNLISTED[name])[rng.integers(0, len(UNLISTED[name]), len(w))]
+        first_code = np.where(rng.random(len(w)) < UNLISTED_FIRST, off, codes)
+        add(w, d0, first_code, _cost(rng, med, 0.35, len(w)), rng.integers(dd[0], dd[1] + 1, len(w)),
             np.zeros(len(w), bool))
         kr = rng.integers(rr[0], rr[1] + 1, len(w))
         rw = np.repeat(np.arange(len(w)), kr)

@@ -1,10 +1,19 @@
-"""Disabling conditions and the hidden truth of who a visit would confirm.
+"""Disabling conditions and the hidden truth of who a visit would confirm, and from when.
 
 A few percent of people get a new disabling condition (onset in the 12 months
 before the start or during the window). Whether a visit would confirm them for
 disability assistance is a noisy logistic function of the condition's severity,
 age, living alone and low income; people already registered at grade 1–2 are
-not new and never count.
+not new and never count. Eligibility starts on the onset: a visit before it
+finds nothing to confirm.
+
+The mapping from diagnosis to disability is noisy, as in real claims: a share
+``UNLISTED_FIRST`` of onsets is first coded with a diagnosis that is not on the
+list of disabling conditions (``UNLISTED`` per family: a transient ischaemic
+attack, a spinal fracture, a tremor...), the later claims with the listed one;
+and many people get a listed diagnosis without any lasting disability
+(``MILD``: a minor stroke that recovers, low vision before cataract surgery),
+so well over a third of the people with a listed code never become eligible.
 """
 
 from __future__ import annotations
@@ -27,6 +36,20 @@ FAMILIES = {
     "blindness": (1.5, 12_000, (5, 12), (0, 2), ("H54.0", "H54.1")),
 }
 NAMES = list(FAMILIES)
+# the first claim of a disabling onset is coded with one of these (not on the list) this often
+UNLISTED_FIRST = 0.14
+UNLISTED = {
+    "stroke": ("G45.9", "R29.8"),  # transient ischaemic attack; other nervous-system symptoms
+    "spinal": ("S32.0", "S22.0", "T08"),  # vertebral fractures without the cord injury coded
+    "amputation": ("T14.9", "S61.0"),  # injury unspecified; open wound of a finger
+    "mental": ("F29", "F39"),  # unspecified psychosis; unspecified mood disorder
+    "parkinson": ("R25.1", "G25.9"),  # tremor; extrapyramidal disorder unspecified
+    "cerebral_palsy": ("R62.0", "P91.9"),  # delayed milestones; neonatal cerebral disturbance
+    "ms": ("G37.9", "R20.2"),  # demyelinating disease unspecified; paraesthesia
+    "blindness": ("H35.3", "H40.9"),  # macular degeneration; glaucoma
+}
+# listed diagnoses that leave no lasting disability: (annual probability at 45, extra per year over 45, codes)
+MILD = (0.002, 0.0002, ("I63.9", "I63.9", "I61.9", "H54.2", "H54.1", "F31.9", "G20", "S34.1"))
 # weights of each family per age group: <6, 6-17, 18-44, 45-64, 65+
 _W = np.array([
     # stroke spinal amput mental parkin cp  ms  blind

@@ -1,11 +1,15 @@
 """Simulated home visits: what the assistants would find, from the synthetic city's hidden truth.
 
-Only visits the system actually made get an outcome: assigned ``home_visit``
-tasks whose week has ended by ``until``. A person the truth marks eligible is
-``confirmed``, anyone else ``not_eligible``; a small share is ``unreachable``
-or ``declined`` whatever the truth. Draws hash the seed and the task id, so a
-rerun records the same outcomes, and each outcome goes through
-``record_visit`` (audited; a confirmed visit opens the bundle case).
+Only visits the system actually made get an outcome: assigned visit tasks
+whose week has ended by ``until``. The visit happens on a weekday of its week,
+never before the day it was given out. A person the truth marks eligible is
+``confirmed`` when the visit comes on or after the onset of their condition —
+eligibility has a date, and a visit before it finds nothing to confirm — and
+anyone else ``not_eligible``; a small share is ``unreachable`` (联系不上: a
+retry is booked, see ``cases.workflow.record_visit``) or ``declined`` whatever
+the truth. Draws hash the seed, the task id and the attempt, so a rerun
+records the same outcomes, and each outcome goes through ``record_visit``
+(audited; a confirmed visit opens the bundle case).
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from wugan.cases.models import Task
 from wugan.cases.workflow import record_visit
 from wugan.settings import Settings
 
-__all__ = ["UNREACHABLE", "DECLINED", "simulate_visits", "draw"]
+__all__ = ["UNREACHABLE", "DECLINED", "simulate_visits", "simulate_history", "draw", "outcome_of"]
 
 UNREACHABLE = 0.04
 DECLINED = 0.03
 ACTOR = "synth:visits"
+BACKLOG_DAYS = 365
 
 
 def draw(seed: int, key: str) -> float:
@@ -34,95 +39,99 @@ def draw(seed: int, key: str) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
+def outcome_of(u: float, *, eligible: bool, onset: dt.date | None, day: dt.date) -> str:
+    """The outcome of a visit on ``day`` with draw ``u``: confirmed only on or after the onset."""
+    if u < UNREACHABLE:
+        return "unreachable"
+    if u < UNREACHABLE + DECLINED:
+        return "declined"
+    return "confirmed" if eligible and (onset is None or onset <= day) else "not_eligible"
+
+
+def _truth(settings: Settings) -> dict[str, tuple[bool, dt.date | None]]:
+    truth = pl.read_parquet(settings.truth / "persons.parquet", columns=["person_id", "eligible", "hardship_onset"])
+    return {p: (bool(e), o) for p, e, o in truth.iter_rows()}
+
+
 def simulate_visits(settings: Settings, *, until: dt.date, seed: int = 0) -> int:
-    """Record an outcome for every assigned home visit whose week ended by ``until``; returns how many."""
-    truth = pl.read_parquet(settings.truth / "persons.parquet", columns=["person_id", "eligible"])
-    eligible = dict(truth.iter_rows())
+    """Record an outcome for every assigned visit whose week ended by ``until``; returns how many."""
+    truth = _truth(settings)
     last_week = until - dt.timedelta(days=6)
     done = 0
     with session_scope(ensure_store(settings.case_store_url)) as session:
         tasks = session.execute(
-            select(Task.id, Task.person_id, Task.week)
-            .where(Task.kind == "home_visit", Task.status == "assigned", Task.outcome.is_(None),
-                   Task.week <= last_week)
+            select(Task.id, Task.person_id, Task.week, Task.assigned_on, Task.attempts)
+            .where(Task.status == "assigned", Task.outcome.is_(None), Task.week <= last_week)
             .order_by(Task.id)
         ).all()
-        for task_id, person_id, week in tasks:
-            u = draw(seed, task_id)
-            if u < UNREACHABLE:
-                outcome = "unreachable"
-            elif u < UNREACHABLE + DECLINED:
-                outcome = "declined"
-            else:
-                outcome = "confirmed" if eligible.get(person_id, False) else "not_eligible"
-            # The visit happens on a weekday of its week, at the latest on its Friday.
-            day = week + dt.timedelta(days=min(4, int(draw(seed + 1, task_id) * 5)))
+        for task_id, person_id, week, assigned_on, attempts in tasks:
+            key = f"{task_id}|{attempts or 0}"
+            # a weekday of its week (at the latest its Friday), not before it was given out
+            first = max(week, assigned_on or week)
+            day = min(first + dt.timedelta(days=int(draw(seed + 1, key) * 5)), week + dt.timedelta(days=6))
+            eligible, onset = truth.get(person_id or "", (False, None))
+            outcome = outcome_of(draw(seed, key), eligible=eligible, onset=onset, day=day)
             record_visit(session, task_id=task_id, outcome=outcome, notes="simulated from the synthetic truth",
                          actor=ACTOR, at=dt.datetime.combine(day, dt.time(15, 0)))
             done += 1
     return done
 
 
-def simulate_history(settings: Settings, *, start: dt.date, weeks: int = 52, seed: int = 0,
-                     oop_share: float = 0.5) -> pl.DataFrame:
-    """Replay the old system over the claims history: weekly alerts, visits by the old priority, outcomes.
+def simulate_history(settings: Settings, *, start: dt.date, weeks: int = 52, seed: int = 0) -> pl.DataFrame:
+    """Replay the system over the claims history before ``start``: alerts, the daily queue, outcomes.
 
-    Each Monday ``D`` of the ``weeks`` before ``start``, people whose out-of-pocket
-    spending over the year before ``D`` exceeds ``oop_share`` × local income are
-    alerted (at most once a year) and join their village's backlog; the backlog,
-    highest spending share first, fills the week's visits of the village's
-    assistants; each visit gets an outcome from the truth as ``simulate_visits``
-    does. Unvisited alerts stay in the frame (``visited_on`` null), as a real
-    deployment knows them too. Written to ``<home>/labels/history_visits.parquet``.
+    The history begins with a first run on ``first`` (``weeks`` before
+    ``start``): everyone the hardship rule set alerts in the year before it
+    arrives that day, as on the pipeline's own first day. Then each day's
+    alerts (the rule set in force, replayed by the backtest) join their
+    village's queue, ordered by the one priority scale without a model, with
+    the exploration share and the same-township rebalancing of the pipeline
+    (``scoring.replay``), so every visit has the probability it had of being
+    made. Visits get outcomes from the truth as ``simulate_visits`` gives them
+    (retries aside). Unvisited alerts stay in the frame (``visited_on`` null),
+    as a real deployment knows them too. Written to
+    ``<home>/labels/history_visits.parquet``.
     """
     from wugan import lake
+    from wugan.backtest import backtest
+    from wugan.events import ruleset_for
+    from wugan.scoring.examples import with_features
+    from wugan.scoring.queue import load_queue_rules, week_of
+    from wugan.scoring.replay import replay
+    from wugan.scoring.score import priority_at
 
     con = lake.connect(settings)
-    first = start - dt.timedelta(days=start.weekday()) - dt.timedelta(weeks=weeks)
-    days = [first + dt.timedelta(weeks=k) for k in range(weeks)]
-    con.register("_replay_days", pl.DataFrame({"as_of": days}).to_arrow())
-    alerts = con.sql(f"""
-        SELECT d.as_of, c.person_id, p.hukou_village AS village_code,
-               sum(c.out_of_pocket)::DOUBLE / any_value(r.income_prev_year) AS priority
-        FROM _replay_days d
-        JOIN claims c ON c.claim_date >= d.as_of - INTERVAL 365 DAY AND c.claim_date < d.as_of
-        JOIN persons p ON p.person_id = c.person_id
-        JOIN regions r ON r.region_code = p.hukou_village
-        GROUP BY ALL
-        HAVING priority > {oop_share}
-    """).pl().sort("as_of", "person_id")
-    capacity = dict(con.sql("SELECT village_code, sum(weekly_capacity)::BIGINT FROM assistants GROUP BY 1").fetchall())
-    truth = pl.read_parquet(settings.truth / "persons.parquet", columns=["person_id", "eligible"])
-    eligible = dict(truth.iter_rows())
-    last_alert: dict[str, dt.date] = {}
-    backlog: list[dict] = []
-    rows: list[dict] = []
-    for day in days:
-        for a in alerts.filter(pl.col("as_of") == day).iter_rows(named=True):
-            seen = last_alert.get(a["person_id"])
-            if seen is None or (day - seen).days >= 365:
-                last_alert[a["person_id"]] = day
-                backlog.append({**a, "visited_on": None, "outcome": None})
-        backlog.sort(key=lambda r: (-r["priority"], r["as_of"], r["person_id"]))
-        used: dict[str, int] = {}
-        waiting = []
-        for r in backlog:
-            v = r["village_code"]
-            if used.get(v, 0) < capacity.get(v, 0):
-                used[v] = used.get(v, 0) + 1
-                key = f"{r['person_id']}|{r['as_of']}"
-                u = draw(seed, key)
-                r["outcome"] = ("unreachable" if u < UNREACHABLE else "declined" if u < UNREACHABLE + DECLINED
-                                else "confirmed" if eligible.get(r["person_id"], False) else "not_eligible")
-                r["visited_on"] = day + dt.timedelta(days=min(4, int(draw(seed + 1, key) * 5)))
-                rows.append(r)
-            else:
-                waiting.append(r)
-        backlog = waiting
-    rows.extend(backlog)
-    frame = pl.DataFrame(rows, schema={"as_of": pl.Date, "person_id": pl.String, "village_code": pl.String,
-                                       "priority": pl.Float64, "visited_on": pl.Date, "outcome": pl.String},
-                         orient="row").sort("as_of", "person_id")
+    first = week_of(start) - dt.timedelta(weeks=weeks)
+    ruleset = ruleset_for("medical_hardship", rules_dir=settings.rules_dir)
+    found = backtest(con, ruleset, start=first - dt.timedelta(days=BACKLOG_DAYS), end=start - dt.timedelta(days=1),
+                     rules_dir=settings.rules_dir).decisions.filter(pl.col("route") == "assistant_task")
+    alerts = pl.concat([
+        found.filter(pl.col("as_of") < first).sort("as_of").unique("person_id", keep="last")
+        .with_columns(as_of=pl.lit(first)),
+        found.filter(pl.col("as_of") >= first),
+    ]).select("key", "person_id", "village_code", detected_on="as_of",
+              disabling_diagnosis=pl.col("cond_disabling_diagnosis"),
+              oop_share=pl.col("oop_12m") / pl.col("income_prev_year")).sort("detected_on", "key")
+    feats = with_features(settings, alerts.select("person_id", as_of=pl.col("detected_on") + pl.duration(days=1)))
+    ranked = priority_at(alerts.with_columns(kind=pl.lit("home_visit"), lives_alone=feats["lives_alone"] > 0,
+                                             event_date="detected_on"),
+                         as_of="detected_on", rules_dir=settings.rules_dir)
+    assistants = con.sql("SELECT assistant_id, village_code, weekly_capacity::BIGINT AS weekly_capacity "
+                         "FROM assistants").pl()
+    done = replay(ranked.select(id="key", village_code="village_code", arrived="detected_on",
+                                priority="priority"), assistants, start=first, days=(start - first).days,
+                  rules=load_queue_rules(settings.rules_dir)).alerts
+    truth = _truth(settings)
+    frame = ranked.select("key", "person_id", "village_code", "detected_on", "priority").join(
+        done.select(key="id", visited_on="visited_on", propensity="propensity", explored="explored"), on="key",
+        how="left")
+    outcomes = [
+        None if day is None else outcome_of(draw(seed, key), eligible=truth.get(person, (False, None))[0],
+                                             onset=truth.get(person, (False, None))[1], day=day)
+        for key, person, day in frame.select("key", "person_id", "visited_on").iter_rows()
+    ]
+    frame = frame.with_columns(outcome=pl.Series(outcomes, dtype=pl.String)).drop("key").sort(
+        "detected_on", "person_id")
     out = settings.home / "labels" / "history_visits.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(out)

@@ -107,6 +107,9 @@ class TaskView(BaseModel):
     outcome_notes: str | None = None
     outcome_on: dt.date | None = None
     case_id: str | None = None
+    attempts: int = 0
+    queue: str = "village"
+    correctable_until: dt.date | None = None
     escalated_on: dt.date | None = None
 
 
@@ -268,12 +271,19 @@ class VersionRow(BaseModel):
 
 
 class WorkloadRow(BaseModel):
+    """Demand and supply of one village in one week (``cases.capacity.demand``)."""
+
     village_code: str
     village_name: str
     week: dt.date
+    new_alerts: int = 0
+    backlog: int = 0
     assigned: int
+    done: int = 0
     capacity: int
     load: float | None
+    weeks_to_clear: float | None = None
+    clear_by: dt.date | None = None
 
 
 class OutcomeRow(BaseModel):

@@ -11,10 +11,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wugan.cases.capacity import demand
 from wugan.cases.models import AuditLog, Decision, Event, Task
 from wugan.ids import redact
 from wugan.settings import Settings
@@ -80,19 +82,20 @@ def versions(settings: Settings) -> list[VersionRow]:
     return rows
 
 
-def _workload(session: Session, settings: Settings) -> list[WorkloadRow]:
+def _workload(session: Session, settings: Settings, today: dt.date) -> list[WorkloadRow]:
+    """Per village and week: new alerts, backlog, assigned, done, capacity, and when the backlog clears."""
     capacity = lake.capacity_by_village(settings)
-    assigned = session.execute(
-        select(Task.village_code, Task.week, func.count()).where(Task.week.is_not(None))
-        .group_by(Task.village_code, Task.week)
-    ).all()
-    villages = lake.village_names(settings, {v for v, _, _ in assigned})
-    return sorted(
-        (WorkloadRow(village_code=v, village_name=villages.get(v, v), week=w, assigned=n,
-                     capacity=capacity.get(v, 0), load=(n / capacity[v]) if capacity.get(v) else None)
-         for v, w, n in assigned),
-        key=lambda row: (row.week, -(row.load or 0), row.village_code),
-    )
+    staff = pl.DataFrame({"assistant_id": list(capacity), "village_code": list(capacity),
+                          "weekly_capacity": list(capacity.values())},
+                         schema={"assistant_id": pl.String, "village_code": pl.String, "weekly_capacity": pl.Int64})
+    grid = demand(session, day=today, assistants=staff, weeks=6, rules_dir=settings.rules_dir).filter(
+        (pl.col("new_alerts") + pl.col("backlog") + pl.col("assigned") + pl.col("done")) > 0)
+    villages = lake.village_names(settings, set(grid["village_code"].to_list()))
+    return [
+        WorkloadRow(**r, village_name=villages.get(r["village_code"], r["village_code"]),
+                    load=(r["assigned"] / r["capacity"]) if r["capacity"] else None)
+        for r in grid.sort("week", "backlog", "village_code", descending=[False, True, False]).iter_rows(named=True)
+    ]
 
 
 def revocations(session: Session) -> list[RevocationRow]:
@@ -138,7 +141,7 @@ def analytics(session: Session, *, settings: Settings, pseudonym_key: str, today
     shadow = [ShadowRow(ruleset=r, version_label=v, live_route=a, shadow_route=b, count=n, agree=a == b)
               for r, v, a, b, n in disagreements(session)]
     return AnalyticsView(volumes=volumes, first_week=first_week, rulesets=_rulesets(session),
-                         versions=versions(settings), workload=_workload(session, settings), outcomes=outcomes,
+                         versions=versions(settings), workload=_workload(session, settings, today), outcomes=outcomes,
                          revocations=revocations(session), recent=recent, shadow=shadow)
 
 

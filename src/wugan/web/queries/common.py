@@ -14,6 +14,7 @@ from wugan.cases.bundles import load_bundles
 from wugan.cases.models import Case, Decision, Event, Item, Task
 from wugan.cases.users import User
 from wugan.ids import mask, redact
+from wugan.scoring.queue import load_queue_rules
 from wugan.settings import Settings
 from wugan.web import lake
 from wugan.web.explain import explain, fmt, service_labels
@@ -102,6 +103,7 @@ def task_views(session: Session, settings: Settings, tasks: list[Task], *, today
     villages = lake.village_names(settings, (t.village_code for t in tasks))
     contacts = _contacts(settings, tasks, events, people, today=today, phone=phone)
     bundles = load_bundles(settings.rules_dir)
+    window = load_queue_rules(settings.rules_dir).correction_days
     views = []
     for t in tasks:
         event_type = events[t.event_id].event_type if t.event_id in events else ""
@@ -120,7 +122,8 @@ def task_views(session: Session, settings: Settings, tasks: list[Task], *, today
             checklist=list(t.checklist or []), outcome=t.outcome,
             outcome_label=outcomes.get(t.outcome or "", label(OUTCOME_LABELS, t.outcome)),
             outcome_notes=redact(t.outcome_notes), outcome_on=t.outcome_on, case_id=t.case_id,
-            escalated_on=t.escalated_on,
+            escalated_on=t.escalated_on, attempts=t.attempts or 0, queue=t.queue or "village",
+            correctable_until=t.outcome_on + dt.timedelta(days=window) if t.outcome_on else None,
         ))
     return views
 

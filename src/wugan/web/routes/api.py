@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from wugan.cases.desk import confirm_approval, revoke_approval
 from wugan.cases.users import User
-from wugan.cases.workflow import WorkflowError, complete_item, reject_item, start_item
+from wugan.cases.workflow import (
+    WorkflowError,
+    complete_item,
+    correct_outcome,
+    reject_item,
+    start_item,
+)
 from wugan.ids import redact
 from wugan.web import views as v
 from wugan.web.access import record_access
@@ -80,6 +86,11 @@ class OverdueOut(BaseModel):
     tasks: v.Page[v.TaskView]
 
 
+class CorrectionIn(BaseModel):
+    outcome: Literal["confirmed", "not_eligible", "declined"]
+    reason: str
+
+
 class ReviewIn(BaseModel):
     verdict: Literal["confirmed", "revoked"]
     reason: str = ""
@@ -141,6 +152,25 @@ def visit(task_id: str, body: VisitIn, request: Request, idempotency_key: str | 
     record_access(request, db, user, view)
     return VisitOut(task=view, case_id=result["case_id"],
                     message=visit_message(task, result["outcome"], result["case_title"]))
+
+
+@router.post("/tasks/{task_id}/correct", response_model=v.TaskView, responses=ACTION)
+def correct(task_id: str, body: CorrectionIn, request: Request, user: User = Depends(assistant_only),
+            db: Session = Depends(get_db)) -> v.TaskView:
+    """Correct a recorded outcome within the correction window; audited."""
+    settings = request.app.state.settings
+    if qt.task_for(db, user=user, settings=settings, task_id=task_id, today=today(request)) is None:
+        raise HTTPException(404, "没有这个任务，或它不属于您负责的村")
+    try:
+        correct_outcome(db, task_id=task_id, outcome=body.outcome, reason=redact(body.reason.strip()) or "",
+                        actor=actor(user), at=now(request))
+    except WorkflowError as exc:
+        raise _conflict(exc) from exc
+    db.commit()
+    view = qt.task_for(db, user=user, settings=settings, task_id=task_id, today=today(request))
+    assert view is not None
+    record_access(request, db, user, view)
+    return view
 
 
 PageNo = Query(1, ge=1, le=100_000, description="page number (20 rows a page)")

@@ -1,4 +1,4 @@
-"""The assistant's phone pages: her tasks, one task's who/why/what, and the visit outcome.
+"""The assistant's phone pages: her week's tasks, one task's who/why/what, the visit outcome and its correction.
 
 The outcome form carries an idempotency key (made by the page; the phone's
 script keeps it with the draft), so a double tap, a resend after a lost
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from wugan.cases.models import VISIT_OUTCOMES
 from wugan.cases.users import User
-from wugan.cases.workflow import WorkflowError, record_visit
+from wugan.cases.workflow import WorkflowError, correct_outcome, record_visit
 from wugan.ids import redact
 from wugan.web.access import record_access
 from wugan.web.auth import check_csrf, require_role
@@ -29,7 +29,7 @@ from wugan.web.views import TaskView
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 assistant_only = require_role("assistant")
-NOT_YOURS = "没有这个任务，或它不属于您负责的村"
+NOT_YOURS = "没有这个任务，或它不是派给您的"
 
 
 @router.get("/tasks")
@@ -105,3 +105,22 @@ def visit(task_id: str, request: Request, outcome: str = Form(""), notes: str = 
         said = f"该任务已登记为「{fresh.outcome_label}」" if fresh.outcome else "请刷新页面后重试"
         return _task_page(request, fresh, status_code=409, errors={"outcome": f"无法登记：{said}"}, values=values)
     return back(request, f"/tasks/{task_id}", msg=visit_message(task, result["outcome"], result["case_title"]))
+
+
+@router.post("/tasks/{task_id}/correct")
+def correct(task_id: str, request: Request, outcome: str = Form(""), reason: str = Form(""),
+            user: User = Depends(assistant_only), db: Session = Depends(get_db)) -> Response:
+    """Correct an outcome recorded by mistake, within the correction window; audited."""
+    settings = request.app.state.settings
+    task = task_for(db, user=user, settings=settings, task_id=task_id, today=today(request))
+    if task is None:
+        raise HTTPException(404, NOT_YOURS)
+    try:
+        correct_outcome(db, task_id=task_id, outcome=outcome, reason=redact(reason.strip()) or "", actor=actor(user),
+                        at=now(request))
+    except WorkflowError as exc:
+        db.rollback()
+        return _task_page(request, task, status_code=409, errors={"correction": f"无法更正：{exc}"},
+                          values={"correction": outcome, "reason": reason})
+    db.commit()
+    return back(request, f"/tasks/{task_id}", msg=f"已更正为：{task.outcomes.get(outcome, outcome)}")
