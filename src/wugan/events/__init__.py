@@ -14,6 +14,7 @@ over a period.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def desired_sql(con: duckdb.DuckDBPyConnection, event_type: str, scope: Scope, *
     return module.desired_sql(ruleset.evaluate(con, candidates, as_of=as_of).sql_query(), scope)
 
 
-def desired(con: duckdb.DuckDBPyConnection, event_type: str, scope: Scope, *, rules_dir: Path) -> pl.DataFrame:
+def desired(con: duckdb.DuckDBPyConnection, event_type: str, scope: Scope, *, rules_dir: Path,
+            only_due: bool = False) -> pl.DataFrame:
     """The events of one type the lake implies in the scope, optionally one county (6-digit code).
 
     ``con`` has the lake's views, ``opt_outs`` (person_id, service), ``existing``
@@ -72,7 +74,15 @@ def desired(con: duckdb.DuckDBPyConnection, event_type: str, scope: Scope, *, ru
         raise ValueError(f"unknown event type {event_type!r}; one of {', '.join(EVENT_TYPES)}")
     if scope.county is not None and not (scope.county.isdigit() and len(scope.county) == 6):
         raise ValueError(f"a county is a 6-digit code, not {scope.county!r}")
-    frame = con.sql(desired_sql(con, event_type, scope, rules_dir=rules_dir)).pl()
+    per_part = getattr(MODULES[event_type], "CLAIMS_PER_PART", None)
+    parts = 1
+    if per_part and scope.everyone:
+        parts = max(1, -(-con.sql("SELECT count(*) FROM claims").fetchall()[0][0] // per_part))
+    # the rows acted on: due ones, and (unless ``only_due``) the store's own events, which may be corrected
+    kept = "due" if only_due else "due OR key IN (SELECT key FROM existing)"
+    frames = [con.sql(f"SELECT * FROM ({desired_sql(con, event_type, replace(scope, part=(k, parts)), rules_dir=rules_dir)}) "
+                      f"WHERE {kept}").pl() for k in range(parts)]
+    frame = pl.concat(frames, how="vertical_relaxed") if parts > 1 else frames[0]
     return frame.with_columns(
         id=pl.col("key").map_elements(lambda k: make_id("event", k), return_dtype=pl.String),
         event_type=pl.lit(event_type),

@@ -27,6 +27,9 @@ EVENT = "medical_hardship"
 RULESET = "medical_hardship"
 TRIGGERED = True
 DIAGNOSES = Path("diagnoses") / "disabling.yaml"
+# A first run sums every person's trailing year at each claim date: past this many claims the persons are
+# taken in hash parts, so the join's memory stays bounded whatever the city's size.
+CLAIMS_PER_PART = 5_000_000
 
 
 @cache
@@ -75,7 +78,8 @@ def candidates_sql(scope: Scope, rules_dir: Path | None = None) -> str:
     return f"""
     WITH who AS (
         SELECT p.person_id, p.hukou_village, p.household_id FROM persons p
-        WHERE {scope.touched("p.person_id")} AND {scope.living("p.person_id", "p.alive", scope.first)}
+        WHERE {scope.touched("p.person_id")} AND {scope.in_part("p.person_id")}
+          AND {scope.living("p.person_id", "p.alive", scope.first)}
           AND {scope.in_county("p.hukou_village")}
           AND {scope.not_opted_out("p.person_id", EVENT)}
     ),

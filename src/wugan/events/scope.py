@@ -30,6 +30,7 @@ class Scope:
     everyone: bool = True
     county: str | None = None
     replay: bool = False
+    part: tuple[int, int] = (0, 1)  # (k, n): the k-th of n hash parts of the persons, for a first run's big joins
 
     @property
     def day(self) -> str:
@@ -47,6 +48,11 @@ class Scope:
     def touched(self, person: str) -> str:
         """The person is one whose data changed (always true when ``everyone``)."""
         return "TRUE" if self.everyone else f"{person} IN (SELECT person_id FROM touched)"
+
+    def in_part(self, person: str) -> str:
+        """The person falls in this pass's part (always, when there is one part)."""
+        k, n = self.part
+        return "TRUE" if n == 1 else f"hash({person}) % {n} = {k}"
 
     def in_county(self, village: str) -> str:
         return "TRUE" if self.county is None else f"starts_with({village}, '{self.county}')"

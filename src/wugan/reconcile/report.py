@@ -109,7 +109,7 @@ def take_up(settings: Settings, *, url: str, as_of: dt.date) -> TakeUp:
     con.register("opt_outs", pl.DataFrame(schema={"person_id": pl.String, "service": pl.String}).to_arrow())
     frames = []
     for event_type in EVENT_TYPES:
-        owed = desired(con, event_type, scope, rules_dir=settings.rules_dir).filter("due")
+        owed = desired(con, event_type, scope, rules_dir=settings.rules_dir, only_due=True)
         offset, ran = offsets[event_type]
         changes = pending(settings.lake, offset, as_of)
         if changes.first_run:
