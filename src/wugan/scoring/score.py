@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-import skops.io as sio
 from threadpoolctl import threadpool_limits
 
 from wugan.errors import UntrustedModelError
@@ -71,6 +70,8 @@ def load_model(path: Path, *, trusted: list[str] | None = None):
 
 @cache
 def _load_model(path: str, mtime_ns: int, trusted: tuple[str, ...]):
+    import skops.io as sio  # imports scikit-learn: only a day with a champion pays for it
+
     unknown = [t for t in sio.get_untrusted_types(file=path) if t not in trusted]
     if unknown:
         raise UntrustedModelError(f"{path} holds unreviewed types: {', '.join(unknown)}")
