@@ -48,9 +48,9 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True)
     args = parser.parse_args()
 
+    from wugan.cli.model import fairness_table, replay_table, targets_table
     from wugan.lake import ingest
     from wugan.pipeline import run
-    from wugan.scoring.cli import fairness_table, replay_table, targets_table
     from wugan.scoring.evaluate import evaluate, promote
     from wugan.scoring.train import train
     from wugan.settings import get_settings

@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from wugan.cases.db import session_scope
 from wugan.cases.users import User
+from wugan.cli.web import app as web_cli
 from wugan.web.accounts import create_demo_users
-from wugan.web.cli import app as web_cli
 
 from .conftest import TestClient, login
 from .factories import EAST

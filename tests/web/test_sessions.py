@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from wugan.cases.db import session_scope
 from wugan.cases.users import User
+from wugan.cli.web import app as web_cli
 from wugan.web.accounts import add_user, create_demo_users
 from wugan.web.app import create_app
-from wugan.web.cli import app as web_cli
 
 from .conftest import TestClient, fixed_clock, login
 from .factories import PASSWORD

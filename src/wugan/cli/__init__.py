@@ -1,5 +1,3 @@
-"""The ``wugan`` command line: ``main`` is the command, ``options`` what its groups share.
-
-Kept empty so that a command group elsewhere (``wugan.scoring.cli``) can import
-the shared options without loading every group.
+"""The ``wugan`` command line: ``main`` is the command; one module per command group (``rules``, ``model``,
+``synth``, ``web``, ``retention``); ``options`` what they share. Engines and storage hold no commands.
 """

@@ -248,12 +248,12 @@ def print_summary(counts: dict) -> None:
 
 
 def _mount() -> None:
-    from wugan.cases.cli import app as retention_app
+    from wugan.cli.model import app as model_app
     from wugan.cli.queue import app as queue_app
+    from wugan.cli.retention import app as retention_app
     from wugan.cli.rules import app as rules_app
-    from wugan.scoring.cli import app as model_app
-    from wugan.synth.cli import app as synth_app
-    from wugan.web.cli import app as web_app
+    from wugan.cli.synth import app as synth_app
+    from wugan.cli.web import app as web_app
 
     app.add_typer(synth_app)  # synth, simulate-visits (the synthetic city)
     app.add_typer(rules_app, name="rules", help="rule sets: test, evaluate, backtest, versions, release held approvals")
