@@ -159,6 +159,19 @@ def _task_pages_served(world) -> int:
         return s.scalar(select(func.count()).select_from(AccessLog).where(AccessLog.path == "/tasks/{task_id}"))
 
 
+def _settled(count, quiet: float = 1.0, seconds: float = 15.0) -> int:
+    """The count once it has not changed for ``quiet`` seconds."""
+    deadline = time.monotonic() + seconds
+    last = count()
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = count()
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def _wait_until(check, seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -271,7 +284,7 @@ def test_an_outcome_recorded_offline_is_sent_once_when_the_network_returns(serve
     assert _wait_until(lambda: page.evaluate(
         f"caches.open('wugan-pages').then(c => c.match('/tasks/{task}')).then(r => !!r)"))
     page.evaluate(KEPT_ALL)  # the worker has kept every task of the week
-    shown = _task_pages_served(world)
+    shown = _settled(lambda: _task_pages_served(world))  # and its last fetch has been answered
     context.set_offline(True)
     _workers_offline(browser, True)  # the page's network emulation does not reach its worker's own fetches
     page.goto(f"{base}/tasks/{task}")  # on the doorstep, no network: the kept page
