@@ -7,15 +7,13 @@ views persisted for analysts and tools, rewritten after each ingest.
 
 from __future__ import annotations
 
-import fcntl
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from wugan.lake.contracts import CONTRACTS, Contract
-from wugan.lake.ledger import manifest
+from wugan.lake.ledger import file_lock, manifest
 from wugan.lake.snapshots import TOTALS, dedup_sql
 from wugan.settings import Settings
 
@@ -113,20 +111,9 @@ def connect(settings: Settings, found: pl.DataFrame | None = None) -> duckdb.Duc
     return attach_views(con, settings.lake, found)
 
 
-@contextmanager
-def _locked(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def refresh_catalog(settings: Settings) -> Path:
     """Persist the views into ``lake.duckdb`` (one writer at a time)."""
-    with _locked(settings.catalog):
+    with file_lock(settings.catalog.with_suffix(".lock")):
         con = duckdb.connect(str(settings.catalog))
         try:
             attach_views(con, settings.lake)

@@ -108,16 +108,20 @@ def _ledger(root: Path) -> Path:
 
 
 @contextmanager
-def locked(root: Path) -> Iterator[None]:
-    """The one writer of batch numbers and ledger entries at a time (landers run in parallel)."""
-    folder = _ledger(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as handle:
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (created with its folder), across processes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def locked(root: Path):
+    """The one writer of batch numbers and ledger entries at a time (landers run in parallel)."""
+    return file_lock(_ledger(root) / ".lock")
 
 
 def next_batch(root: Path) -> int:
